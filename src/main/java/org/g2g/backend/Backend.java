@@ -1,0 +1,108 @@
+package org.g2g.backend;
+
+import org.g2g.model.Mask;
+
+/**
+ * The only place that knows where numbers live. The trainer speaks to every device through
+ * these operations and never branches on the device.
+ *
+ * Conventions: a layer computes y = act(W x + b) with W (out x in); activations are
+ * feature-major tensors (units x batch capacity), {@code batch} columns used. Layer weights
+ * are packed vectors in a {@link LayerPlan}'s layout. Loss statistics accumulate on the
+ * device and are read only at logging points.
+ */
+public interface Backend extends AutoCloseable {
+    /** Short name for records: "cpu", "cuda:0". */
+    String name();
+
+    /** One line for humans: model of the CPU or GPU, threads, vector width. */
+    String description();
+
+    // ---- memory ----
+    /** A zero-filled tensor rows x cols (the backend picks the padded row stride). */
+    Tensor tensor(int rows, int cols);
+
+    default Tensor vector(int n) { return tensor(1, n); }
+
+    IntVector ints(int n);
+
+    /** Copies a dense row-major rows x cols host array into t. */
+    void write(Tensor t, float[] src);
+
+    /** The dense row-major rows x cols contents of t. */
+    float[] read(Tensor t);
+
+    void write(IntVector v, int[] src);
+
+    int[] read(IntVector v);
+
+    void zero(Tensor t);
+
+    /** dst = src (same shape). */
+    void copy(Tensor src, Tensor dst);
+
+    // ---- layers ----
+    LayerPlan plan(Mask mask);
+
+    /** Dense row-major W (out x in), zero off the mask, into the plan's packed layout. */
+    void pack(LayerPlan p, float[] dense, Tensor packed);
+
+    /** The packed vector back to dense row-major (out x in), zeros off the mask. */
+    float[] unpack(LayerPlan p, Tensor packed);
+
+    /** y[o][b] = act(sum_i W[o][i] x[i][b] + bias[o]) for b < batch; act = ReLU when relu. */
+    void forward(LayerPlan p, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu);
+
+    /** dx[i][b] = sum_o W[o][i] dy[o][b]. */
+    void backwardInput(LayerPlan p, Tensor w, Tensor dy, Tensor dx, int batch);
+
+    /** gw (packed) = dy x^T on active edges only, 0 at holes; gb[o] = sum_b dy[o][b]. Overwrites. */
+    void weightGrad(LayerPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch);
+
+    /** dy[o][b] = 0 where y[o][b] <= 0 (y is the ReLU output). */
+    void reluBackward(Tensor y, Tensor dy, int batch);
+
+    /**
+     * Mean softmax cross-entropy over the batch: writes dlogits = (softmax - onehot) / batch
+     * (when dlogits is not null) and adds the summed loss to stats[0] and the number of
+     * correct argmax predictions to stats[1]. stats is a vector of at least 2.
+     */
+    void softmaxCrossEntropy(Tensor logits, IntVector labels, Tensor dlogits, Tensor stats, int batch);
+
+    /**
+     * scores (out x in, dense row-major vector of out*in) = correlation between every row of
+     * y (out x batch) and every row of x (in x batch), computed as one product.
+     */
+    void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores);
+
+    /** acc = beta * acc + (1 - beta) * cur, elementwise over equal shapes. */
+    void ema(Tensor acc, Tensor cur, float beta);
+
+    // ---- optimizers over flat vectors (packed layers, biases) ----
+    /**
+     * Adam with L2 weight decay added to the gradient (torch.optim.Adam semantics);
+     * t is the 1-based step for bias correction. Elements with w = g = m = v = 0 stay 0,
+     * which keeps holes of the packed layout at zero.
+     */
+    void adam(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+              float eps, float weightDecay, long t);
+
+    /** SGD with (Nesterov) momentum and L2 weight decay (torch.optim.SGD semantics). */
+    void sgd(Tensor w, Tensor g, Tensor buf, float lr, float momentum, boolean nesterov, float weightDecay);
+
+    // ---- data ----
+    /**
+     * Gathers samples order[offset .. offset+batch) of a sample-major dataset
+     * (images: n x features) into feature-major x (features x batch) and their labels into yb.
+     */
+    void gather(Tensor images, IntVector labels, IntVector order, int offset, int batch, Tensor x, IntVector yb);
+
+    /** Waits for queued device work (for timers); a no-op on the CPU. */
+    default void sync() {}
+
+    /** Bytes of device memory currently allocated by this backend (0 when host memory). */
+    default long deviceBytes() { return 0; }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,125 @@
+package org.g2g.backend.cpu;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.LayerPlan;
+import org.g2g.backend.Tensor;
+import org.g2g.model.Mask;
+
+/**
+ * The naive reference: plain loops over the dense (out x in) matrix, one thread, packed
+ * layout = dense row-major W with zeros off the mask. It is the independent reference the
+ * fast CPU kernels and the CUDA kernels are tested against; never used for real training.
+ */
+public final class ReferenceBackend extends HostOps implements Backend {
+
+    record DensePlan(Mask mask) implements LayerPlan {
+        public int packedSize() { return mask.out * mask.in; }
+        public long activeEdges() { return mask.activeCount(); }
+        public long macsPerSample() { return (long) mask.out * mask.in; }
+    }
+
+    @Override public String name() { return "reference"; }
+    @Override public String description() { return "naive reference loops, 1 thread"; }
+
+    @Override public LayerPlan plan(Mask mask) { return new DensePlan(mask); }
+
+    @Override
+    public void pack(LayerPlan p, float[] dense, Tensor packed) {
+        boolean[] a = p.mask().active;
+        float[] d = CpuTensor.of(packed);
+        for (int k = 0; k < a.length; k++) d[k] = a[k] ? dense[k] : 0f;
+    }
+
+    @Override
+    public float[] unpack(LayerPlan p, Tensor packed) {
+        float[] d = CpuTensor.of(packed);
+        boolean[] a = p.mask().active;
+        float[] out = new float[a.length];
+        for (int k = 0; k < a.length; k++) out[k] = a[k] ? d[k] : 0f;
+        return out;
+    }
+
+    @Override
+    public void forward(LayerPlan p, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu) {
+        Mask m = p.mask();
+        float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), X = CpuTensor.of(x), Y = CpuTensor.of(y);
+        for (int o = 0; o < m.out; o++) {
+            for (int b = 0; b < batch; b++) {
+                double s = B[o];
+                for (int i = 0; i < m.in; i++) {
+                    if (m.active[o * m.in + i]) s += (double) W[o * m.in + i] * X[i * x.ld + b];
+                }
+                float v = (float) s;
+                Y[o * y.ld + b] = relu && v < 0 ? 0f : v;
+            }
+        }
+    }
+
+    @Override
+    public void backwardInput(LayerPlan p, Tensor w, Tensor dy, Tensor dx, int batch) {
+        Mask m = p.mask();
+        float[] W = CpuTensor.of(w), G = CpuTensor.of(dy), D = CpuTensor.of(dx);
+        for (int i = 0; i < m.in; i++) {
+            for (int b = 0; b < batch; b++) {
+                double s = 0;
+                for (int o = 0; o < m.out; o++) {
+                    if (m.active[o * m.in + i]) s += (double) W[o * m.in + i] * G[o * dy.ld + b];
+                }
+                D[i * dx.ld + b] = (float) s;
+            }
+        }
+    }
+
+    @Override
+    public void weightGrad(LayerPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
+        Mask m = p.mask();
+        float[] X = CpuTensor.of(x), G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
+        for (int o = 0; o < m.out; o++) {
+            double sb = 0;
+            for (int b = 0; b < batch; b++) sb += G[o * dy.ld + b];
+            GB[o] = (float) sb;
+            for (int i = 0; i < m.in; i++) {
+                double s = 0;
+                if (m.active[o * m.in + i]) {
+                    for (int b = 0; b < batch; b++) s += (double) G[o * dy.ld + b] * X[i * x.ld + b];
+                }
+                GW[o * m.in + i] = (float) s;
+            }
+        }
+    }
+
+    @Override
+    public void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores) {
+        float[] Y = CpuTensor.of(y), X = CpuTensor.of(x), S = CpuTensor.of(scores);
+        double[][] yc = centred(Y, y.rows, y.ld, batch, kind == Correlation.PEARSON);
+        double[][] xc = centred(X, x.rows, x.ld, batch, kind == Correlation.PEARSON);
+        for (int o = 0; o < y.rows; o++) {
+            for (int i = 0; i < x.rows; i++) {
+                double dot = 0, ny = 0, nx = 0;
+                for (int b = 0; b < batch; b++) {
+                    dot += yc[o][b] * xc[i][b];
+                    ny += yc[o][b] * yc[o][b];
+                    nx += xc[i][b] * xc[i][b];
+                }
+                S[o * x.rows + i] = (float) (kind == Correlation.RAW ? dot
+                        : dot / (Math.sqrt(ny) * Math.sqrt(nx) + 1e-8));
+            }
+        }
+    }
+
+    private static double[][] centred(float[] a, int rows, int ld, int batch, boolean centre) {
+        double[][] out = new double[rows][batch];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0;
+            if (centre) {
+                for (int b = 0; b < batch; b++) mean += a[r * ld + b];
+                mean /= batch;
+            }
+            for (int b = 0; b < batch; b++) out[r][b] = a[r * ld + b] - mean;
+        }
+        return out;
+    }
+
+    @Override public void close() {}
+}
