@@ -11,7 +11,7 @@ import org.g2g.model.Mask;
  * layout = dense row-major W with zeros off the mask. It is the independent reference the
  * fast CPU kernels and the CUDA kernels are tested against; never used for real training.
  */
-public final class ReferenceBackend extends HostOps implements Backend {
+public class ReferenceBackend extends HostOps implements Backend {
 
     record DensePlan(Mask mask) implements LayerPlan {
         public int packedSize() { return mask.out * mask.in; }

@@ -1,0 +1,78 @@
+package org.g2g.cli;
+
+import org.g2g.UserError;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+
+/**
+ * g2g: train, eval, profile and sweep G2GNet and its baselines. Errors a user can cause end
+ * as one line and exit code 2; --debug adds the stack trace.
+ */
+@Command(name = "g2g", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
+        description = "Trainer for G2GNet, the group-to-group sparse network, and its baselines.",
+        subcommands = {TrainCommand.class, EvalCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int USER_ERROR = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        CommandLine cl = commandLine();
+        cl.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ex.getMessage().split("\n")[0] + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+            err.flush();
+            return USER_ERROR;
+        });
+        cl.setExecutionExceptionHandler((ex, c, pr) -> {
+            PrintWriter err = c.getErr();
+            if (ex instanceof UserError) {
+                err.println("error: " + ex.getMessage());
+                if (debug) ex.printStackTrace(err);
+                err.flush();
+                return USER_ERROR;
+            }
+            if (ex instanceof OutOfMemoryError) {
+                err.println("error: out of Java heap memory (" + ex.getMessage() + "); raise G2G_HEAP (e.g. G2G_HEAP=16g) or use a smaller model/batch");
+                err.flush();
+                return USER_ERROR;
+            }
+            err.println("internal error: " + ex);
+            ex.printStackTrace(err);
+            err.flush();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommand() instanceof NeedsRunOptions) RunOptions.addTo(sub.getCommandSpec());
+        }
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** Marker for commands that take the run options. */
+    interface NeedsRunOptions {}
+
+    static final class VersionInfo implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String commit = org.g2g.Version.gitCommit();
+            return new String[]{"g2g " + org.g2g.Version.version() + (commit == null ? "" : " (" + commit.substring(0, Math.min(10, commit.length())) + ")"),
+                    "Java " + System.getProperty("java.version")};
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package org.g2g.cli;
+
+import org.g2g.UserError;
+import org.g2g.config.RunConfig;
+import org.g2g.train.RunRecorder;
+import org.g2g.train.TrainListener;
+import org.g2g.train.TrainRun;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train G2GNet or a baseline; writes a run directory (config.json, metrics.csv, dst.csv,",
+                "summary.json, model.safetensors, checkpoint.safetensors)."})
+final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "run directory (default: runs/<timestamp>-<model>)")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in DIR from its last checkpoint")
+    Path resume;
+
+    @Option(names = "--force", description = "with --resume: accept options that differ from the saved run")
+    boolean force;
+
+    @Option(names = "--debug", description = "print stack traces of errors")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        RunConfig base = resume == null ? null : RunRecorder.readConfig(resume);
+        RunConfig c = RunOptions.resolve(spec.commandLine().getParseResult(), base);
+        if (resume != null && out != null && !out.equals(resume)) {
+            throw new UserError("--out and --resume name different directories; --resume continues in place");
+        }
+        Path dir = resume != null ? resume : out != null ? out : defaultDir(c);
+        if (resume != null && force) {
+            RunConfig saved = base;
+            if (!saved.differences(c).isEmpty()) System.out.println("--force: resuming with changed options " + saved.differences(c));
+        }
+        for (String line : RunOptions.describe(c)) System.out.println(line);
+        System.out.println("run directory: " + dir);
+        Map<String, Object> s = TrainRun.execute(c, dir, resume != null, force, System.out, TrainListener.NONE);
+        System.out.printf(Locale.ROOT, "result: test accuracy %.2f%% (best %.2f%% at epoch %s), %s active params, %.0f samples/s, %.1fs%n",
+                100 * ((Number) s.get("test_accuracy")).doubleValue(), 100 * ((Number) s.get("best_test_accuracy")).doubleValue(),
+                s.get("best_epoch"), String.format(Locale.ROOT, "%,d", ((Number) s.get("active_params")).longValue()),
+                ((Number) s.get("train_samples_per_second")).doubleValue(), ((Number) s.get("seconds")).doubleValue());
+        System.out.println("saved: " + dir.resolve("summary.json"));
+        return 0;
+    }
+
+    static Path defaultDir(RunConfig c) {
+        String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of("runs", ts + "-" + c.model());
+    }
+}

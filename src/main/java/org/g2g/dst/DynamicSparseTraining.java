@@ -1,0 +1,169 @@
+package org.g2g.dst;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.Tensor;
+import org.g2g.config.RunConfig;
+import org.g2g.model.Mask;
+import org.g2g.train.Layer;
+import org.g2g.train.Network;
+import org.g2g.train.Phase;
+import org.g2g.train.PhaseTimer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Prune-and-regrow every {@code update-every} optimizer steps on each sparse hidden layer:
+ * prune a fraction of active edges by the prune rule, regrow exactly as many inactive edges
+ * by the regrow rule, new weights at 0 with fresh optimizer state. The edge count of every
+ * layer is unchanged (checked). Runs on the host from dense copies: updates are rare (every
+ * 1000 steps by default), so the transfers cost little next to the training between them.
+ */
+public final class DynamicSparseTraining implements AutoCloseable {
+    private final Network net;
+    private final Backend be;
+    private final PruneRule prune;
+    private final RegrowRule regrow;
+    private final int updateEvery;
+    private final double fraction;
+    private final boolean cosine;
+    private final long totalSteps;
+    private final long seed;
+    private final int window;
+    private final HebbianScores[] hebbian;
+
+    public DynamicSparseTraining(RunConfig c, Network net, long totalSteps) {
+        this.net = net;
+        this.be = net.be;
+        this.prune = c.prune().equals("none") ? null : PruneRule.of(c.prune());
+        this.regrow = RegrowRule.of(c.regrow());
+        this.updateEvery = c.updateEvery();
+        this.fraction = c.pruneFraction();
+        this.cosine = c.pruneSchedule().equals("cosine");
+        this.totalSteps = totalSteps;
+        this.seed = c.seed();
+        this.window = HebbianScores.window(c.hebbianEma(), updateEvery);
+        this.hebbian = new HebbianScores[net.depth()];
+        boolean needHebbian = prune != null && (prune.needsScores() || regrow == RegrowRule.HEBBIAN);
+        Correlation kind = c.hebbian().equals("pearson") ? Correlation.PEARSON : Correlation.COSINE;
+        for (int l = 0; l < net.depth(); l++) {
+            Layer L = net.layers[l];
+            if (enabled() && L.sparse && needHebbian) {
+                hebbian[l] = new HebbianScores(be, L.out, L.in, kind, c.hebbianEma());
+            }
+        }
+    }
+
+    public boolean enabled() {
+        if (prune == null) return false;
+        for (Layer L : net.layers) if (L.sparse) return true;
+        return false;
+    }
+
+    /** Prune fraction at step t: constant, or cosine-decayed to 0 at the end (RigL). */
+    public double fractionAt(long t) {
+        if (!cosine) return fraction;
+        return fraction * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, (double) t / totalSteps)));
+    }
+
+    /**
+     * Called after optimizer step {@code step} (1-based) while the step's activations and
+     * gradients are still in the network's buffers. Returns the update's statistics, or an
+     * empty list when this step is not an update.
+     */
+    public List<DstStats> afterStep(long step, int batch, PhaseTimer timer) {
+        if (!enabled()) return List.of();
+        long phase = step % updateEvery;
+        boolean update = phase == 0;
+        boolean inWindow = update || updateEvery - phase < window;
+        if (inWindow) {
+            timer.begin(Phase.HEBBIAN);
+            for (int l = 0; l < net.depth(); l++) {
+                if (hebbian[l] != null) hebbian[l].observe(net.act[l + 1], net.act[l], batch);
+            }
+        }
+        if (!update) return List.of();
+        List<DstStats> out = new ArrayList<>();
+        for (int l = 0; l < net.depth(); l++) {
+            if (!net.layers[l].sparse) continue;
+            float[] heb = null;
+            if (hebbian[l] != null) {
+                timer.begin(Phase.HEBBIAN);
+                heb = hebbian[l].take();
+            }
+            float[] grad = null;
+            if (regrow == RegrowRule.GRADIENT) {
+                timer.begin(Phase.HEBBIAN);
+                grad = denseGradient(l, batch);
+            }
+            timer.begin(Phase.DST);
+            out.add(rewire(step, l, heb, grad));
+        }
+        return out;
+    }
+
+    private float[] denseGradient(int l, int batch) {
+        Layer L = net.layers[l];
+        try (Tensor g = be.vector(L.out * L.in)) {
+            be.correlation(net.grad[l + 1], net.act[l], batch, Correlation.RAW, g);
+            return be.read(g);
+        }
+    }
+
+    private DstStats rewire(long step, int l, float[] hebbianScores, float[] gradient) {
+        Layer L = net.layers[l];
+        Mask m = L.mask;
+        boolean[] active = m.active.clone();
+        long before = m.activeCount();
+        int k = (int) Math.round(fractionAt(step) * before);
+        float[] w = L.denseWeights(be);
+        float[][] state = L.denseState(be);
+        Random rng = new Random(mix(seed, step, l));
+        int[] pruned = prune.choose(active, w, hebbianScores, k, rng);
+        boolean[] wasPruned = new boolean[active.length];
+        for (int e : pruned) {
+            active[e] = false;
+            wasPruned[e] = true;
+            zero(w, state, e);
+        }
+        float[] regrowScores = regrow == RegrowRule.GRADIENT ? gradient : hebbianScores;
+        int[] grown = regrow.choose(active, regrowScores, pruned.length, rng);
+        int again = 0;
+        for (int e : grown) {
+            active[e] = true;
+            if (wasPruned[e]) again++;
+            zero(w, state, e);
+        }
+        Mask next = new Mask(m.out, m.in, active, m.groupOut, m.groupIn);
+        long after = next.activeCount();
+        if (after != before) {
+            throw new IllegalStateException("DST changed the edge count of layer " + l + ": " + before + " -> " + after);
+        }
+        L.repack(be, next, w, state);
+        return new DstStats(step, l, pruned.length, grown.length, again, next.intraGroupShare(), next.deadUnits(),
+                next.density());
+    }
+
+    private static void zero(float[] w, float[][] state, int e) {
+        w[e] = 0f;
+        for (float[] s : state) s[e] = 0f;
+    }
+
+    /** A seed for (run seed, step, layer) so DST draws don't depend on what ran before. */
+    public static long mix(long seed, long a, long b) {
+        long h = seed * 0x9E3779B97F4A7C15L + a * 0xC2B2AE3D27D4EB4FL + b * 0x165667B19E3779F9L;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    public HebbianScores hebbian(int layer) { return hebbian[layer]; }
+
+    @Override
+    public void close() {
+        for (HebbianScores h : hebbian) if (h != null) h.close();
+    }
+}

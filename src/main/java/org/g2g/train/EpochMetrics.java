@@ -1,0 +1,25 @@
+package org.g2g.train;
+
+import java.util.Locale;
+
+/** One row of metrics.csv. Accuracies are fractions in [0,1]; NaN where not measured. */
+public record EpochMetrics(int epoch, double trainLoss, double trainAcc, double valAcc, double testLoss,
+                           double testAcc, double lr, double density, double samplesPerS, double seconds) {
+
+    public static final String CSV_HEADER =
+            "epoch,train_loss,train_acc,val_acc,test_loss,test_acc,lr,density,samples_per_s,seconds";
+
+    public String csv() {
+        return String.format(Locale.ROOT, "%d,%.6f,%.6f,%s,%.6f,%.6f,%.6g,%.6f,%.1f,%.3f", epoch, trainLoss, trainAcc,
+                Double.isNaN(valAcc) ? "" : String.format(Locale.ROOT, "%.6f", valAcc), testLoss, testAcc, lr,
+                density, samplesPerS, seconds);
+    }
+
+    public static EpochMetrics parse(String line) {
+        String[] f = line.split(",", -1);
+        return new EpochMetrics(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]), Double.parseDouble(f[4]),
+                Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]),
+                Double.parseDouble(f[8]), Double.parseDouble(f[9]));
+    }
+}

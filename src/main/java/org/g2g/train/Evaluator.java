@@ -1,0 +1,46 @@
+package org.g2g.train;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.IntVector;
+import org.g2g.backend.Tensor;
+import org.g2g.data.Split;
+
+/** A split resident on the backend, and mean loss / accuracy of a network over it. */
+public final class Evaluator implements AutoCloseable {
+    public final Tensor x;
+    public final IntVector y;
+    public final IntVector order;
+    public final int n;
+
+    public Evaluator(Backend be, Split s) {
+        this.n = s.n();
+        this.x = be.tensor(s.n(), s.features());
+        be.write(x, s.x());
+        this.y = be.ints(s.n());
+        be.write(y, s.y());
+        this.order = be.ints(s.n());
+        int[] id = new int[s.n()];
+        for (int k = 0; k < id.length; k++) id[k] = k;
+        be.write(order, id);
+    }
+
+    /** {mean loss, accuracy} of net over this split, in its order. */
+    public double[] evaluate(Network net) {
+        net.takeStats();
+        for (int off = 0; off < n; off += net.batchCapacity) {
+            int bs = Math.min(net.batchCapacity, n - off);
+            net.be.gather(x, y, order, off, bs, net.act[0], net.labels);
+            net.forward(bs);
+            net.loss(bs, false);
+        }
+        double[] s = net.takeStats();
+        return new double[]{s[0] / n, s[1] / n};
+    }
+
+    @Override
+    public void close() {
+        x.close();
+        y.close();
+        order.close();
+    }
+}

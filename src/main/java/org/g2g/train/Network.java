@@ -1,0 +1,126 @@
+package org.g2g.train;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.IntVector;
+import org.g2g.backend.Tensor;
+import org.g2g.model.Architecture;
+import org.g2g.model.Init;
+import org.g2g.model.Mask;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A model resident on a backend plus the activation buffers of one batch: act[0] is the
+ * input batch (features x batch), act[l + 1] the output of layer l; grad[l + 1] is dL/dz of
+ * layer l (after the ReLU mask). The trainer drives it; it never looks at the device.
+ */
+public final class Network implements AutoCloseable {
+    public final Backend be;
+    public final int[] widths;
+    public final Layer[] layers;
+    public final int batchCapacity;
+    public final Tensor[] act;
+    public final Tensor[] grad;
+    public final IntVector labels;
+    /** [0] summed loss, [1] correct predictions, accumulated until read. */
+    public final Tensor stats;
+    public final Optimizer optimizer;
+
+    public Network(Backend be, Architecture arch, Optimizer opt, int batchCapacity, Random rng) {
+        this(be, arch.widths(), arch.masks(), arch, opt, batchCapacity, initWeights(arch, rng));
+    }
+
+    /** Weights given as dense arrays per layer: [l][0] = W (out x in), [l][1] = bias. */
+    public Network(Backend be, int[] widths, List<Mask> masks, Architecture arch, Optimizer opt, int batchCapacity,
+                   float[][][] weights) {
+        this.be = be;
+        this.widths = widths;
+        this.optimizer = opt;
+        this.batchCapacity = batchCapacity;
+        int depth = masks.size();
+        layers = new Layer[depth];
+        for (int l = 0; l < depth; l++) {
+            layers[l] = new Layer(be, masks.get(l), l < depth - 1, arch.isSparse(l), opt.slots(),
+                    weights[l][0], weights[l][1]);
+        }
+        act = new Tensor[depth + 1];
+        grad = new Tensor[depth + 1];
+        for (int l = 0; l <= depth; l++) {
+            act[l] = be.tensor(widths[l], batchCapacity);
+            if (l > 0) grad[l] = be.tensor(widths[l], batchCapacity);
+        }
+        labels = be.ints(batchCapacity);
+        stats = be.vector(2);
+    }
+
+    public static float[][][] initWeights(Architecture arch, Random rng) {
+        int depth = arch.depth();
+        float[][][] w = new float[depth][][];
+        for (int l = 0; l < depth; l++) {
+            Mask m = arch.masks().get(l);
+            boolean relu = l < depth - 1;
+            w[l] = new float[][]{Init.weights(m, relu, rng), Init.biases(m, rng)};
+        }
+        return w;
+    }
+
+    public int depth() { return layers.length; }
+
+    public Tensor logits() { return act[layers.length]; }
+
+    public void forward(int batch) {
+        for (int l = 0; l < layers.length; l++) {
+            Layer L = layers[l];
+            be.forward(L.plan, L.w, L.b, act[l], act[l + 1], batch, L.relu);
+        }
+    }
+
+    /** Loss on the current batch (adds to stats); writes dL/dlogits into grad[depth] when training. */
+    public void loss(int batch, boolean training) {
+        be.softmaxCrossEntropy(logits(), labels, training ? grad[layers.length] : null, stats, batch);
+    }
+
+    /** Back-propagates from grad[depth]; the first layer's input gradient is skipped (data). */
+    public void backward(int batch, PhaseTimer timer) {
+        for (int l = layers.length - 1; l >= 0; l--) {
+            Layer L = layers[l];
+            timer.begin(Phase.WEIGHT_GRAD);
+            be.weightGrad(L.plan, act[l], grad[l + 1], L.gw, L.gb, batch);
+            if (l > 0) {
+                timer.begin(Phase.INPUT_GRAD);
+                be.backwardInput(L.plan, L.w, grad[l + 1], grad[l], batch);
+                be.reluBackward(act[l], grad[l], batch);
+            }
+        }
+    }
+
+    public void optimizerStep(float lr, long t) {
+        for (Layer L : layers) {
+            optimizer.step(be, L.w, L.gw, L.wState, lr, t);
+            optimizer.step(be, L.b, L.gb, L.bState, lr, t);
+        }
+    }
+
+    /** Reads and clears the accumulated [loss sum, correct count]. */
+    public double[] takeStats() {
+        float[] s = be.read(stats);
+        be.zero(stats);
+        return new double[]{s[0], s[1]};
+    }
+
+    public long activeEdges() {
+        long e = 0;
+        for (Layer L : layers) e += L.mask.activeCount();
+        return e;
+    }
+
+    @Override
+    public void close() {
+        for (Layer L : layers) L.close();
+        for (Tensor t : act) t.close();
+        for (Tensor t : grad) if (t != null) t.close();
+        labels.close();
+        stats.close();
+    }
+}

@@ -1,0 +1,8 @@
+package org.g2g.train;
+
+/** Parts of a training step, for the phase split in summaries and profiles. */
+public enum Phase {
+    DATA, FORWARD, LOSS, INPUT_GRAD, WEIGHT_GRAD, OPTIMIZER, HEBBIAN, DST, EVAL;
+
+    public String key() { return name().toLowerCase(java.util.Locale.ROOT); }
+}

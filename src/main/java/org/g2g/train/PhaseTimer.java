@@ -1,0 +1,38 @@
+package org.g2g.train;
+
+import org.g2g.backend.Backend;
+
+/**
+ * Wall time per phase. With sync on, each phase waits for the device first, so GPU time is
+ * charged to the phase that queued it (the profiler's mode); with sync off it only reads
+ * the clock, which costs nothing on the CPU backend.
+ */
+public final class PhaseTimer {
+    private final long[] nanos = new long[Phase.values().length];
+    private final Backend backend;
+    private final boolean sync;
+    private Phase current;
+    private long start;
+
+    public PhaseTimer(Backend backend, boolean sync) {
+        this.backend = backend;
+        this.sync = sync;
+    }
+
+    public void begin(Phase p) {
+        end();
+        current = p;
+        start = System.nanoTime();
+    }
+
+    public void end() {
+        if (current == null) return;
+        if (sync) backend.sync();
+        nanos[current.ordinal()] += System.nanoTime() - start;
+        current = null;
+    }
+
+    public long nanos(Phase p) { return nanos[p.ordinal()]; }
+
+    public void reset() { java.util.Arrays.fill(nanos, 0); current = null; }
+}

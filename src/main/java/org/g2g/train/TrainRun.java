@@ -1,0 +1,221 @@
+package org.g2g.train;
+
+import org.g2g.UserError;
+import org.g2g.Version;
+import org.g2g.backend.Backend;
+import org.g2g.backend.Backends;
+import org.g2g.config.RunConfig;
+import org.g2g.data.DataLocator;
+import org.g2g.data.Dataset;
+import org.g2g.data.Split;
+import org.g2g.data.Splits;
+import org.g2g.dst.DynamicSparseTraining;
+import org.g2g.model.Architecture;
+import org.g2g.model.Flops;
+import org.g2g.model.Mask;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * One training run end to end: config -> data -> backend -> model -> trainer -> recorder.
+ * Shared by `g2g train` and sweeps. A directory that already holds this run is resumed
+ * from its checkpoint (or reported finished); a different config there is refused unless forced.
+ */
+public final class TrainRun {
+    private TrainRun() {}
+
+    /** Data after --limit-train/--limit-test and --val-split. */
+    public record Data(Dataset dataset, Split train, Split val, Split test) {}
+
+    public static Data loadData(RunConfig c, PrintStream log) {
+        Dataset d = DataLocator.load(c.dataset(), c.data() == null ? null : Path.of(c.data()), c.standardize(), log);
+        Split train = d.train();
+        if (c.limitTrain() > 0) train = Splits.limit(train, c.limitTrain());
+        Split test = d.test();
+        if (c.limitTest() > 0) test = Splits.limit(test, c.limitTest());
+        Split val = null;
+        if (c.valSplit() > 0) {
+            Splits.HoldOut h = Splits.holdOut(train, c.valSplit(), c.seed());
+            train = h.train();
+            val = h.validation();
+        }
+        return new Data(d, train, val, test);
+    }
+
+    public static String configJson(RunConfig c) {
+        try {
+            return RunRecorder.JSON.writeValueAsString(c.asMap());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Trains (or resumes) the run in dir. resume: dir must hold this run; otherwise dir must not
+     * hold a run yet. Returns the summary written to summary.json.
+     */
+    public static Map<String, Object> execute(RunConfig c, Path dir, boolean resume, boolean force, PrintStream log,
+                                              TrainListener listener) {
+        boolean exists = Files.isRegularFile(dir.resolve("config.json"));
+        if (resume && !exists) {
+            throw new UserError("--resume " + dir + ": no run there (config.json missing)");
+        }
+        if (!resume && exists) {
+            throw new UserError("output directory " + dir + " already holds a run; continue it with --resume " + dir
+                    + " or choose another --out");
+        }
+        if (resume) {
+            RunConfig saved = RunRecorder.readConfig(dir);
+            List<String> diff = saved.differences(c);
+            if (!diff.isEmpty() && !force) {
+                throw new UserError("--resume " + dir + ": config differs from the saved run (" + String.join(", ", diff)
+                        + "); add --force to resume with the new values");
+            }
+            Path summary = dir.resolve("summary.json");
+            Path ckpt = dir.resolve("checkpoint.safetensors");
+            if (Files.isRegularFile(summary) && diff.isEmpty()) {
+                Map<String, Object> s = readSummary(summary);
+                if ("finished".equals(s.get("status"))) {
+                    log.println("run " + dir + " already finished; nothing to do");
+                    return s;
+                }
+            }
+            if (!Files.isRegularFile(ckpt)) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
+        }
+        RunRecorder rec = new RunRecorder(dir);
+        Data data = loadData(c, log);
+        long wall0 = System.nanoTime();
+        try (Backend be = Backends.open(c.device(), c.threads(), c.sparseEngine(), log)) {
+            log.println("device: " + be.name() + " (" + be.description() + ")");
+            return train(c, data, be, rec, resume, log, listener, wall0);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> readSummary(Path f) {
+        try {
+            return RunRecorder.JSON.readValue(f.toFile(), Map.class);
+        } catch (java.io.IOException e) {
+            throw new UserError(f + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Map<String, Object> train(RunConfig c, Data data, Backend be, RunRecorder rec, boolean resume,
+                                             PrintStream log, TrainListener listener, long wall0) {
+        Dataset ds = data.dataset();
+        Random rng = new Random(c.seed());
+        Architecture arch = Architecture.build(c, ds.features(), ds.classes(), rng);
+        Optimizer opt = Optimizer.from(c);
+        String json = configJson(c);
+        Path ckptFile = rec.checkpoint();
+        Checkpoint ckpt = resume && Files.isRegularFile(ckptFile) ? Checkpoint.load(ckptFile, opt.slots()) : null;
+        if (ckpt != null) {
+            checkShapes(ckpt.masks, arch, ckptFile);
+            arch = new Architecture(arch.kind(), arch.widths(), ckpt.masks, arch.targetDensity());
+        }
+        rec.writeConfig(c);
+        float[][][] w0 = ckpt != null ? ckpt.weights : Network.initWeights(arch, rng);
+        int nTrain = data.train().n();
+        long total = Trainer.totalSteps(c, nTrain);
+        try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0);
+             DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
+             Evaluator val = data.val() == null ? null : new Evaluator(be, data.val());
+             Evaluator test = new Evaluator(be, data.test())) {
+            Trainer t = new Trainer(c, net, dst, rec, multi(listener, new Progress(log, Progress.isTerminal(),
+                    ckpt == null ? 0 : ckpt.step, total)), json, false);
+            if (ckpt != null) {
+                ckpt.restoreInto(net, dst);
+                rec.restoreRows(ckpt.metricRows, ckpt.dstRows);
+                t.resumeAt(ckpt.epochsDone, ckpt.step, ckpt.trainSeconds);
+                log.println("resuming " + rec.dir + " after epoch " + ckpt.epochsDone + " (step " + ckpt.step + ")");
+            } else {
+                rec.restoreRows(List.of(), List.of());
+            }
+            log.printf("model %s: widths %s, active params %,d of %,d dense (density %.4f), train %d, test %d%n",
+                    c.model(), java.util.Arrays.toString(arch.widths()), arch.activeParams(), arch.denseParams(),
+                    arch.density(), nTrain, data.test().n());
+            t.run(data.train(), val, test);
+            List<Mask> finalMasks = new java.util.ArrayList<>();
+            for (Layer L : net.layers) finalMasks.add(L.mask);
+            Map<String, Object> s = summary(c, rec, be, finalMasks, arch, t, wall0);
+            rec.writeSummary(s);
+            return s;
+        }
+    }
+
+    private static void checkShapes(List<Mask> masks, Architecture arch, Path f) {
+        boolean ok = masks.size() == arch.depth();
+        for (int l = 0; ok && l < masks.size(); l++) {
+            ok = masks.get(l).out == arch.masks().get(l).out && masks.get(l).in == arch.masks().get(l).in;
+        }
+        if (!ok) throw new UserError(f + ": layer shapes do not match the configured model");
+    }
+
+    private static TrainListener multi(TrainListener a, TrainListener b) {
+        return new TrainListener() {
+            @Override public void onStep(long s, int e, int bi, int nb, double sps) { b.onStep(s, e, bi, nb, sps); a.onStep(s, e, bi, nb, sps); }
+            @Override public void onEpoch(EpochMetrics m, int epochs) { b.onEpoch(m, epochs); a.onEpoch(m, epochs); }
+        };
+    }
+
+    static Map<String, Object> summary(RunConfig c, RunRecorder rec, Backend be, List<Mask> masks, Architecture arch,
+                                       Trainer t, long wall0) {
+        List<EpochMetrics> ep = rec.epochs();
+        EpochMetrics last = ep.get(ep.size() - 1);
+        boolean haveVal = !Double.isNaN(last.valAcc());
+        EpochMetrics best = ep.get(0);
+        for (EpochMetrics m : ep) {
+            double key = haveVal ? m.valAcc() : m.testAcc(), bestKey = haveVal ? best.valAcc() : best.testAcc();
+            if (key > bestKey) best = m;
+        }
+        double bestTest = 0;
+        for (EpochMetrics m : ep) bestTest = Math.max(bestTest, m.testAcc());
+        long active = 0, dense = 0;
+        for (Mask m : masks) { active += m.activeCount() + m.out; dense += (long) m.out * m.in + m.out; }
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("status", "finished");
+        s.put("model", c.model());
+        s.put("dataset", c.dataset());
+        s.put("epochs", ep.size());
+        s.put("steps", t.step());
+        s.put("test_accuracy", last.testAcc());
+        s.put("test_loss", last.testLoss());
+        s.put("best_test_accuracy", bestTest);
+        s.put("best_epoch", best.epoch());
+        s.put("selected_by", haveVal ? "val_accuracy" : "test_accuracy");
+        s.put("test_accuracy_at_best_epoch", best.testAcc());
+        s.put("val_accuracy", haveVal ? last.valAcc() : null);
+        s.put("best_val_accuracy", haveVal ? best.valAcc() : null);
+        s.put("train_accuracy", last.trainAcc());
+        s.put("active_params", active);
+        s.put("dense_params", dense);
+        s.put("density", last.density());
+        s.put("widths", arch.widths());
+        Map<String, Object> flops = new LinkedHashMap<>();
+        flops.put("forward", Flops.forward(masks));
+        flops.put("forward_dense", Flops.forwardDense(masks));
+        flops.put("train", Flops.train(masks));
+        flops.put("train_dense", Flops.trainDense(masks));
+        s.put("flops_per_sample", flops);
+        long samples = (long) (t.trainSeconds() > 0 ? 1 : 0);
+        double sps = 0;
+        for (EpochMetrics m : ep) sps += m.samplesPerS();
+        s.put("train_samples_per_second", ep.isEmpty() ? 0 : sps / ep.size());
+        Map<String, Object> phases = new LinkedHashMap<>();
+        long steps = Math.max(1, t.step());
+        for (Phase p : Phase.values()) phases.put(p.key(), t.timer.nanos(p) / 1e6);
+        s.put("phase_ms_this_session", phases);
+        s.put("device", be.name());
+        s.put("device_description", be.description());
+        s.put("train_seconds", t.trainSeconds());
+        s.put("seconds", (System.nanoTime() - wall0) / 1e9);
+        s.put("g2g_version", Version.version());
+        return s;
+    }
+}

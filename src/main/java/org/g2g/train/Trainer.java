@@ -1,0 +1,149 @@
+package org.g2g.train;
+
+import org.g2g.UserError;
+import org.g2g.backend.Backend;
+import org.g2g.backend.IntVector;
+import org.g2g.config.RunConfig;
+import org.g2g.data.Split;
+import org.g2g.dst.DstStats;
+import org.g2g.dst.DynamicSparseTraining;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The training loop: batch -> forward -> loss -> backward -> optimizer -> DST every k steps,
+ * an evaluation and a checkpoint at the end of every epoch. Device-agnostic: everything
+ * numeric goes through the network's backend; only loss sums come back, at epoch ends
+ * and every {@link #CHECK_EVERY} steps to catch a diverging loss early.
+ */
+public final class Trainer {
+    static final int CHECK_EVERY = 200;
+
+    private final RunConfig cfg;
+    private final Network net;
+    private final DynamicSparseTraining dst;
+    private final RunRecorder rec;
+    private final TrainListener listener;
+    private final String configJson;
+    public final PhaseTimer timer;
+    private long step;
+    private int epochsDone;
+    private double trainSeconds;
+    private long trainSamples;
+
+    public Trainer(RunConfig cfg, Network net, DynamicSparseTraining dst, RunRecorder rec, TrainListener listener,
+                   String configJson, boolean syncTimer) {
+        this.cfg = cfg;
+        this.net = net;
+        this.dst = dst;
+        this.rec = rec;
+        this.listener = listener;
+        this.configJson = configJson;
+        this.timer = new PhaseTimer(net.be, syncTimer);
+    }
+
+    public void resumeAt(int epochsDone, long step, double trainSeconds) {
+        this.epochsDone = epochsDone;
+        this.step = step;
+        this.trainSeconds = trainSeconds;
+    }
+
+    public long step() { return step; }
+    public double trainSeconds() { return trainSeconds; }
+    public long trainSamplesThisSession() { return trainSamples; }
+
+    public static long totalSteps(RunConfig c, int nTrain) {
+        return (long) batchesPerEpoch(c, nTrain) * c.epochs();
+    }
+
+    public static int batchesPerEpoch(RunConfig c, int nTrain) { return (nTrain + c.batch() - 1) / c.batch(); }
+
+    /** The sample order of an epoch: a seeded shuffle, so a resumed run sees the same order. */
+    public static int[] epochOrder(long seed, int epoch, int n) {
+        int[] p = new int[n];
+        for (int k = 0; k < n; k++) p[k] = k;
+        Random r = new Random(DynamicSparseTraining.mix(seed, epoch, 0x5eed));
+        for (int k = n - 1; k > 0; k--) {
+            int j = r.nextInt(k + 1);
+            int t = p[k]; p[k] = p[j]; p[j] = t;
+        }
+        return p;
+    }
+
+    public void run(Split train, Evaluator val, Evaluator test) {
+        Backend be = net.be;
+        int n = train.n();
+        int batches = batchesPerEpoch(cfg, n);
+        LrSchedule lrs = new LrSchedule(cfg.lrSchedule(), cfg.lr(), totalSteps(cfg, n));
+        try (Evaluator data = new Evaluator(be, train); IntVector order = be.ints(n)) {
+            for (int epoch = epochsDone; epoch < cfg.epochs(); epoch++) {
+                be.write(order, epochOrder(cfg.seed(), epoch, n));
+                net.takeStats();
+                long t0 = System.nanoTime();
+                double lr = lrs.at(step);
+                for (int bi = 0; bi < batches; bi++) {
+                    int off = bi * cfg.batch();
+                    int bs = Math.min(cfg.batch(), n - off);
+                    timer.begin(Phase.DATA);
+                    be.gather(data.x, data.y, order, off, bs, net.act[0], net.labels);
+                    timer.begin(Phase.FORWARD);
+                    net.forward(bs);
+                    timer.begin(Phase.LOSS);
+                    net.loss(bs, true);
+                    net.backward(bs, timer);
+                    timer.begin(Phase.OPTIMIZER);
+                    lr = lrs.at(step);
+                    net.optimizerStep((float) lr, step + 1);
+                    step++;
+                    List<DstStats> s = dst.afterStep(step, bs, timer);
+                    timer.end();
+                    if (!s.isEmpty()) rec.addDst(s);
+                    if (step % CHECK_EVERY == 0) checkFinite(be.read(net.stats)[0], epoch);
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    listener.onStep(step, epoch, bi + 1, batches, (off + bs) / Math.max(secs, 1e-9));
+                }
+                be.sync();
+                double secs = (System.nanoTime() - t0) / 1e9;
+                trainSeconds += secs;
+                trainSamples += n;
+                double[] st = net.takeStats();
+                checkFinite(st[0], epoch);
+                long e0 = System.nanoTime();
+                timer.begin(Phase.EVAL);
+                double valAcc = val == null ? Double.NaN : val.evaluate(net)[1];
+                double[] te = test.evaluate(net);
+                timer.end();
+                double evalSecs = (System.nanoTime() - e0) / 1e9;
+                EpochMetrics m = new EpochMetrics(epoch + 1, st[0] / n, st[1] / n, valAcc, te[0], te[1], lr,
+                        denseFraction(), n / secs, secs + evalSecs);
+                rec.addEpoch(m);
+                epochsDone = epoch + 1;
+                // checkpoint first: it carries the metric rows, so a kill between the two writes loses nothing
+                Checkpoint.save(rec.checkpoint(), net, dst, epochsDone, step, trainSeconds, rec.metricRows(),
+                        rec.dstRows(), configJson);
+                rec.flushCsv();
+                Checkpoint.saveModel(rec.model(), net, configJson);
+                listener.onEpoch(m, cfg.epochs());
+            }
+        }
+    }
+
+    private double denseFraction() {
+        long a = 0, all = 0;
+        for (Layer L : net.layers) {
+            if (!L.sparse) continue;
+            a += L.mask.activeCount();
+            all += (long) L.out * L.in;
+        }
+        return all == 0 ? 1.0 : (double) a / all;
+    }
+
+    private void checkFinite(double lossSum, int epoch) {
+        if (!Double.isFinite(lossSum)) {
+            throw new UserError("training diverged: the loss became " + lossSum + " in epoch " + (epoch + 1)
+                    + " (step " + step + "); the last good checkpoint is kept in " + rec.dir
+                    + " (try a lower --lr)");
+        }
+    }
+}
