@@ -15,7 +15,7 @@ public final class Backends {
         if (device.equals("auto")) {
             Cuda.CudaStatus s = Cuda.probe();
             if (s.usable()) return Cuda.open(0, sparseEngine);
-            if (log != null) log.println("device: cpu (CUDA not used: " + s.reason() + ")");
+            if (log != null) log.println("cuda not used: " + s.reason());
             return new CpuBackend(threads);
         }
         if (device.equals("cuda")) return Cuda.open(0, sparseEngine);

@@ -38,11 +38,6 @@ public final class Main implements Runnable {
                 err.flush();
                 return USER_ERROR;
             }
-            if (ex instanceof OutOfMemoryError) {
-                err.println("error: out of Java heap memory (" + ex.getMessage() + "); raise G2G_HEAP (e.g. G2G_HEAP=16g) or use a smaller model/batch");
-                err.flush();
-                return USER_ERROR;
-            }
             err.println("internal error: " + ex);
             ex.printStackTrace(err);
             err.flush();

@@ -41,7 +41,7 @@ public final class Splits {
 
     /** The first n samples; the split itself when it has n or fewer. */
     public static Split limit(Split s, int n) {
-        if (n <= 0) throw new UserError("--limit " + n + ": must be positive");
+        if (n <= 0) throw new UserError("--limit-train/--limit-test " + n + ": must be positive");
         if (n >= s.n()) return s;
         int f = s.features();
         return new Split(Arrays.copyOf(s.x(), n * f), Arrays.copyOf(s.y(), n), n, f);

@@ -30,7 +30,7 @@ public enum Standardise {
             case "none": return NONE;
             case "global": return GLOBAL;
             case "per-feature": return PER_FEATURE;
-            default: throw new UserError("--standardise " + s + ": unknown option (choose none, global, per-feature)");
+            default: throw new UserError("--standardize " + s + ": unknown option (choose none, global, per-feature)");
         }
     }
 

@@ -203,14 +203,16 @@ public final class TrainRun {
         flops.put("train", Flops.train(masks));
         flops.put("train_dense", Flops.trainDense(masks));
         s.put("flops_per_sample", flops);
-        long samples = (long) (t.trainSeconds() > 0 ? 1 : 0);
         double sps = 0;
         for (EpochMetrics m : ep) sps += m.samplesPerS();
         s.put("train_samples_per_second", ep.isEmpty() ? 0 : sps / ep.size());
         Map<String, Object> phases = new LinkedHashMap<>();
-        long steps = Math.max(1, t.step());
-        for (Phase p : Phase.values()) phases.put(p.key(), t.timer.nanos(p) / 1e6);
-        s.put("phase_ms_this_session", phases);
+        long steps = Math.max(1, t.stepsThisSession());
+        for (Phase p : Phase.values()) {
+            if (p != Phase.EVAL) phases.put(p.key(), t.timer.nanos(p) / 1e6 / steps);
+        }
+        // wall time per training step by phase, over the steps this process ran (not timed on a device sync)
+        s.put("phase_ms_per_step", phases);
         s.put("device", be.name());
         s.put("device_description", be.description());
         s.put("train_seconds", t.trainSeconds());

@@ -31,6 +31,7 @@ public final class Trainer {
     private int epochsDone;
     private double trainSeconds;
     private long trainSamples;
+    private long stepsThisSession;
 
     public Trainer(RunConfig cfg, Network net, DynamicSparseTraining dst, RunRecorder rec, TrainListener listener,
                    String configJson, boolean syncTimer) {
@@ -52,6 +53,7 @@ public final class Trainer {
     public long step() { return step; }
     public double trainSeconds() { return trainSeconds; }
     public long trainSamplesThisSession() { return trainSamples; }
+    public long stepsThisSession() { return stepsThisSession; }
 
     public static long totalSteps(RunConfig c, int nTrain) {
         return (long) batchesPerEpoch(c, nTrain) * c.epochs();
@@ -96,6 +98,7 @@ public final class Trainer {
                     lr = lrs.at(step);
                     net.optimizerStep((float) lr, step + 1);
                     step++;
+                    stepsThisSession++;
                     List<DstStats> s = dst.afterStep(step, bs, timer);
                     timer.end();
                     if (!s.isEmpty()) rec.addDst(s);
