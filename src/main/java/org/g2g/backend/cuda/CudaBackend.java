@@ -16,6 +16,7 @@ import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD2D32Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
@@ -331,6 +332,11 @@ public final class CudaBackend implements Backend {
                 rows, batch, ptr, idx, perm, vals, src.ptr(), src.ld, bias, dst.ptr(), dst.ld, accumulate, relu);
     }
 
+    /** Zeroes columns 0..batch of every row (not the columns past the batch). */
+    private void zeroColumns(CudaTensor t, int rows, int batch) {
+        cuMemsetD2D32Async(t.ptr(), (long) t.ld * 4, 0, batch, rows, stream);
+    }
+
     private void biasAct(CudaTensor y, int rows, int batch, CudaTensor bias, boolean relu) {
         long n = (long) rows * batch;
         if (n == 0) return;
@@ -420,7 +426,8 @@ public final class CudaBackend implements Backend {
             }
             case CSR -> {
                 if (sparse != null && l.edges > 0) {
-                    sparse.spmm(l, plan, edgeValues(l, W), false, X, batch, Y, 0f);
+                    zeroColumns(Y, l.out, batch); // then beta = 1: never rely on beta = 0 ignoring NaN in C
+                    sparse.spmm(l, plan, edgeValues(l, W), false, X, batch, Y, 1f);
                     biasAct(Y, l.out, batch, B, relu);
                 } else {
                     spmmRows(l.out, batch, plan.rowPtr, plan.col, null, edgeValues(l, W), X, B, Y, false, relu);
@@ -459,8 +466,10 @@ public final class CudaBackend implements Backend {
                 }
             }
             case CSR -> {
-                if (sparse != null && l.edges > 0) sparse.spmm(l, plan, edgeValues(l, W), true, DY, batch, DX, 0f);
-                else spmmRows(l.in, batch, plan.colPtr, plan.cscRow, plan.cscPerm, edgeValues(l, W), DY, null, DX, false, false);
+                if (sparse != null && l.edges > 0) {
+                    zeroColumns(DX, l.in, batch);
+                    sparse.spmm(l, plan, edgeValues(l, W), true, DY, batch, DX, 1f);
+                } else spmmRows(l.in, batch, plan.colPtr, plan.cscRow, plan.cscPerm, edgeValues(l, W), DY, null, DX, false, false);
             }
         }
     }
