@@ -54,6 +54,10 @@ public final class Plots {
         XYChart c = new XYChartBuilder().width(900).height(600).title(title + ": test accuracy vs density")
                 .xAxisTitle("density (kept fraction of hidden-layer edges)").yAxisTitle("test accuracy (%), mean and 95% CI").build();
         style(c);
+        c.getStyler().setXAxisMin(0.0);
+        c.getStyler().setXAxisMax(1.0);
+        c.getStyler().setXAxisDecimalPattern("0.00");
+        double lo = 100, hi = 0;
         for (Map.Entry<String, List<Aggregate.Group>> e : byMethod(groups).entrySet()) {
             List<Aggregate.Group> gs = new ArrayList<>(e.getValue());
             gs.sort(Comparator.comparingDouble(Aggregate.Group::density));
@@ -63,11 +67,17 @@ public final class Plots {
                 y[i] = 100 * gs.get(i).test().mean();
                 double ci = gs.get(i).test().ci95();
                 err[i] = Double.isNaN(ci) ? 0 : 100 * ci;
+                lo = Math.min(lo, y[i] - err[i]);
+                hi = Math.max(hi, y[i] + err[i]);
             }
             XYSeries s = c.addSeries(e.getKey(), x, y, err);
             s.setMarker(SeriesMarkers.CIRCLE);
             if (x.length == 1) s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         }
+        // accuracy lives in [0, 100]; wide intervals of few seeds are cut there rather than squash the plot
+        double pad = Math.max(0.5, 0.05 * (hi - lo));
+        c.getStyler().setYAxisMin(Math.max(0, Math.floor(lo - pad)));
+        c.getStyler().setYAxisMax(Math.min(100, Math.ceil(hi + pad)));
         return c;
     }
 
@@ -120,6 +130,7 @@ public final class Plots {
         st.setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setErrorBarsColorSeriesColor(true);
         c.getStyler().setMarkerSize(7);
+        c.getStyler().setYAxisDecimalPattern("0.0");
     }
 
     private static List<Path> save(Chart<?, ?> chart, Path base) {

@@ -110,4 +110,15 @@ class GridTest {
         assertEquals("3", Grid.format(3));
         assertEquals("a-b", Grid.sanitize("a/b"));
     }
+
+    @Test
+    void theShippedSpecsExpand() {
+        Grid t = Grid.expand(SweepSpec.read(java.nio.file.Path.of("sweeps/paper-table1.yaml")), Map.of());
+        assertEquals(15, t.points.size());
+        assertEquals(List.of("dense-same-width", "dense-same-params"), t.spec.baseline());
+        assertTrue(t.points.stream().allMatch(p -> p.config().dataset().equals("fashion-mnist") && p.config().epochs() == 20));
+        Grid s = Grid.expand(SweepSpec.read(java.nio.file.Path.of("sweeps/sparsity.yaml")), Map.of());
+        assertEquals(6 * 4 * 3 + 3, s.points.size());
+        assertEquals(0.0, s.points.get(0).config().pInter());
+    }
 }
