@@ -9,6 +9,7 @@ import org.g2g.train.RunRecorder;
 import org.g2g.train.TrainListener;
 import org.g2g.train.TrainRun;
 
+import java.awt.AWTError;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -308,7 +309,12 @@ public final class SweepRunner {
                 for (ResultsTable.Row r : rows) if (r.status().equals("finished")) fin++;
                 AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
                 AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
-                Plots.write(dir, g.spec.name(), groups);
+                try {
+                    Plots.write(dir, g.spec.name(), groups);
+                } catch (RuntimeException | LinkageError | AWTError e) {
+                    // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
+                    System.err.println("warning: plots not written (" + e + ")");
+                }
             } finally {
                 try {
                     if (lock != null) lock.release();
