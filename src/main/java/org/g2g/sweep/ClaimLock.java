@@ -31,9 +31,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code host:pid:uuid}). A daemon thread touches its mtime every heartbeat. A claim whose mtime
  * is older than staleAfter, or whose owner is a dead process on this host (or a finished worker
  * of this process), is expired: a worker takes it over by renaming a file with its own owner over
- * it, waiting a moment, and reading it back; of several workers racing for the same stale claim,
- * the one whose rename landed last wins, the others see a foreign owner and back off. A holder
- * that finds a foreign owner in its claim at a heartbeat knows it lost the run ({@link #lost()}).
+ * it, while holding {@code RUN/.claim.takeover} (exclusive create too), so of several workers that
+ * saw the same claim expire only one replaces it; it then reads the claim back. A holder that
+ * finds a foreign owner in its claim at a heartbeat knows it lost the run ({@link #lost()}).
  */
 public final class ClaimLock implements AutoCloseable {
     public static final String FILE = ".claim";
@@ -104,17 +104,28 @@ public final class ClaimLock implements AutoCloseable {
         Holder h = read(f);
         if (h == null) return tryAcquire(f.getParent(), owner, s); // released meanwhile: race for a fresh one
         if (!expired(h, s)) return null;
+        // One taker at a time: the takeover itself is guarded by an exclusively created file, so two workers
+        // that both saw the claim expire cannot both replace it (the second finds the first's fresh claim).
+        Path guard = f.resolveSibling(FILE + ".takeover");
+        try {
+            Files.writeString(guard, owner + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            clearStaleGuard(guard, s);
+            return null;
+        } catch (IOException e) {
+            throw new UserError("cannot take over the expired claim " + f + ": " + AtomicFiles.reason(e), e);
+        }
         Path tmp = f.resolveSibling(FILE + "." + UUID.randomUUID() + ".tmp");
         try {
-            Files.writeString(tmp, owner + "\n", StandardCharsets.UTF_8);
             Holder again = read(f);
-            if (again == null || !again.owner.equals(h.owner) || !again.mtime.equals(h.mtime)) return null; // someone moved first
+            if (again != null && (!again.owner.equals(h.owner) || !again.mtime.equals(h.mtime))) return null; // alive after all
+            Files.writeString(tmp, owner + "\n", StandardCharsets.UTF_8);
             try {
                 Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
             }
-            Thread.sleep(s.settleMillis());
+            Thread.sleep(s.settleMillis()); // a last check against file systems with weak rename semantics
             Holder now = read(f);
             if (now == null || !now.owner.equals(owner)) return null;
             return new ClaimLock(f, owner, s);
@@ -124,7 +135,21 @@ public final class ClaimLock implements AutoCloseable {
             Thread.currentThread().interrupt();
             return null;
         } finally {
-            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+            try {
+                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(guard);
+            } catch (IOException ignored) { /* a left guard expires like a claim */ }
+        }
+    }
+
+    /** A takeover guard left by a worker that died within its takeover expires like a claim. */
+    private static void clearStaleGuard(Path guard, Settings s) {
+        try {
+            if (System.currentTimeMillis() - Files.getLastModifiedTime(guard).toMillis() > s.staleAfter().toMillis()) {
+                Files.deleteIfExists(guard);
+            }
+        } catch (IOException ignored) {
+            // gone already, or unreadable: the next pass looks again
         }
     }
 
