@@ -64,6 +64,8 @@ public final class SweepRunner {
     private final List<String> failed = Collections.synchronizedList(new ArrayList<>());
     private final long startMillis = System.currentTimeMillis();
     private SweepProgress progress;
+    /** Notified whenever a worker of this process is done with a run. */
+    private final Object changed = new Object();
 
     public SweepRunner(Grid grid, Path dir, Options o) {
         this.grid = grid;
@@ -193,9 +195,13 @@ public final class SweepRunner {
                         held.remove(claim);
                     }
                     refreshOutputs(grid, dir);
+                    synchronized (changed) { changed.notifyAll(); }
                 }
                 if (!waiting) return;
-                if (!ran) Thread.sleep(poll);
+                if (!ran) {
+                    // wait for a sibling worker to finish a run (notified) or another process to (polled)
+                    synchronized (changed) { changed.wait(poll); }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
