@@ -22,9 +22,10 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         subcommands = SweepCommand.Merge.class,
-        description = {"Run a grid of training runs from a YAML spec (base options, grid, variants) into DIR/<run>/,",
-                "resumable, shardable and safe to share between workers; writes DIR/results.csv, summary.csv,",
-                "summary.md and plots (accuracy_vs_density, accuracy_vs_flops as PNG and SVG).",
+        description = {"Run a grid of training runs from a YAML spec (base options, grid, variants),",
+                "each into DIR/<run>/ as `g2g train` would: resumable, shardable (--shard), safe to",
+                "share between processes and machines. Keeps DIR/results.csv, summary.csv, summary.md",
+                "and plots (accuracy_vs_density, accuracy_vs_flops; PNG and SVG) up to date.",
                 "Run options given here replace the spec's base values for every run."})
 final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Spec CommandSpec spec;

@@ -105,6 +105,7 @@ public final class Plots {
         XYSeries f = c.addSeries("frontier", fx, fy);
         f.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
         f.setMarker(SeriesMarkers.NONE);
+        f.setLineColor(java.awt.Color.DARK_GRAY);
         return c;
     }
 
