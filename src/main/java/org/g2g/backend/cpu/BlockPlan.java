@@ -50,7 +50,10 @@ final class BlockPlan implements LayerPlan {
     final int[] bwdSplit;                  // column-panel range of each thread (input gradient)
     final float[] wT;                      // scratch: sparse weights in CSC order (input gradient)
 
-    BlockPlan(Mask mask, int threads) {
+    BlockPlan(Mask mask, int threads) { this(mask, threads, DENSE_TILE_MIN_DENSITY); }
+
+    /** With an explicit dense-tile threshold (StepBench's break-even probe). */
+    BlockPlan(Mask mask, int threads, double denseTileMinDensity) {
         this.mask = mask;
         this.out = mask.out;
         this.in = mask.in;
@@ -90,7 +93,7 @@ final class BlockPlan implements LayerPlan {
             for (int cp = 0; cp < nCp; cp++) {
                 int t = rp * nCp + cp;
                 long area = (long) (rpStart[rp + 1] - rpStart[rp]) * (cpStart[cp + 1] - cpStart[cp]);
-                if (cnt[t] > 0 && cnt[t] >= DENSE_TILE_MIN_DENSITY * area) {
+                if (cnt[t] > 0 && cnt[t] >= denseTileMinDensity * area) {
                     tileOff[t] = off;
                     off += (int) area;
                     mac += area;

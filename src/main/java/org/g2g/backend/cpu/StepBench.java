@@ -1,0 +1,237 @@
+package org.g2g.backend.cpu;
+
+import java.util.Locale;
+import java.util.Random;
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.IntVector;
+import org.g2g.backend.LayerPlan;
+import org.g2g.backend.Tensor;
+import org.g2g.model.Grouping;
+import org.g2g.model.Mask;
+import org.g2g.model.MaskFactory;
+
+/**
+ * Times a full training step through the {@link Backend} interface for the default model
+ * 784 -> 1024 -> 1024 -> 1024 -> 10, batch 256, Adam, random data: the G2G model (G = 8,
+ * p_intra 1, p_inter 0.15, mixer grouping) and the dense model of the same widths, in one
+ * process. Prints samples/s, the sparse/dense ratio, per-op ms and GFLOP/s (useful FLOPs:
+ * 2 x active edges x batch), and the 1024 x 1024 correlation product.
+ *
+ * Usage: java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp target/classes
+ *        org.g2g.backend.cpu.StepBench [--threads T] [--batch B] [--steps N] [--warmup N] [--probe]
+ */
+public final class StepBench {
+    static final int[] WIDTHS = {784, 1024, 1024, 1024, 10};
+    static final String[] OPS = {"gather", "forward", "loss", "backwardInput", "reluBackward", "weightGrad", "adam"};
+
+    public static void main(String[] args) {
+        int threads = 0, batch = 256, steps = 30, warmup = 15;
+        boolean probe = false;
+        for (int k = 0; k < args.length; k++) {
+            switch (args[k]) {
+                case "--threads" -> threads = Integer.parseInt(args[++k]);
+                case "--batch" -> batch = Integer.parseInt(args[++k]);
+                case "--steps" -> steps = Integer.parseInt(args[++k]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++k]);
+                case "--probe" -> probe = true;
+                default -> {
+                    System.err.println("unknown argument '" + args[k] + "'");
+                    System.exit(2);
+                }
+            }
+        }
+        try (CpuBackend be = new CpuBackend(threads)) {
+            System.out.println("backend: " + be.description() + "; JVM " + System.getProperty("java.vm.version"));
+            if (probe) {
+                probeTiles(be, batch);
+                return;
+            }
+            Random rng = new Random(1);
+            Mask[] g2g = new Mask[4], dense = new Mask[4];
+            for (int l = 0; l < 4; l++) {
+                dense[l] = Mask.dense(WIDTHS[l + 1], WIDTHS[l]);
+                g2g[l] = l == 3 ? dense[l] : MaskFactory.g2g(WIDTHS[l + 1], WIDTHS[l], 8, 1.0, 0.15,
+                        Grouping.forLayer("mixer", l), rng);
+            }
+            Model ms = new Model(be, g2g, batch, rng), md = new Model(be, dense, batch, rng);
+            // interleave warm-up so both models see the same JIT state
+            for (int s = 0; s < warmup; s++) { ms.step(false); md.step(false); }
+            double sps = ms.run(steps), dps = md.run(steps);
+            ms.report("g2g", steps);
+            md.report("dense", steps);
+            System.out.printf(Locale.ROOT, "g2g   : %8.0f samples/s (%.2f ms/step)%n", sps, 1e3 * batch / sps);
+            System.out.printf(Locale.ROOT, "dense : %8.0f samples/s (%.2f ms/step)%n", dps, 1e3 * batch / dps);
+            System.out.printf(Locale.ROOT, "ratio g2g/dense: %.2fx%n", sps / dps);
+            correlation(be, batch, rng);
+        }
+    }
+
+    /** One MLP's tensors and a training step through the Backend interface. */
+    static final class Model {
+        final Backend be;
+        final int batch, n = 4096;
+        final LayerPlan[] plan = new LayerPlan[4];
+        final Tensor[] w = new Tensor[4], b = new Tensor[4], gw = new Tensor[4], gb = new Tensor[4];
+        final Tensor[] mw = new Tensor[4], vw = new Tensor[4], mb = new Tensor[4], vb = new Tensor[4];
+        final Tensor[] act = new Tensor[5], grad = new Tensor[5];
+        final Tensor images, stats;
+        final IntVector labels, order, yb;
+        final long[] nanos = new long[OPS.length];
+        final long[] flops = new long[OPS.length];
+        long t = 0;
+        int offset = 0;
+
+        Model(Backend be, Mask[] masks, int batch, Random rng) {
+            this.be = be;
+            this.batch = batch;
+            for (int l = 0; l < 4; l++) {
+                Mask m = masks[l];
+                plan[l] = be.plan(m);
+                float[] d = new float[m.out * m.in];
+                float scale = (float) Math.sqrt(2.0 / (m.in * m.density()));
+                for (int k = 0; k < d.length; k++) d[k] = m.active[k] ? (float) rng.nextGaussian() * scale : 0f;
+                int ps = plan[l].packedSize();
+                w[l] = be.vector(ps); gw[l] = be.vector(ps); mw[l] = be.vector(ps); vw[l] = be.vector(ps);
+                be.pack(plan[l], d, w[l]);
+                b[l] = be.vector(m.out); gb[l] = be.vector(m.out); mb[l] = be.vector(m.out); vb[l] = be.vector(m.out);
+            }
+            for (int l = 0; l < 5; l++) {
+                act[l] = be.tensor(WIDTHS[l], batch);
+                grad[l] = be.tensor(WIDTHS[l], batch);
+            }
+            images = be.tensor(n, WIDTHS[0]);
+            float[] img = new float[n * WIDTHS[0]];
+            for (int k = 0; k < img.length; k++) img[k] = rng.nextFloat();
+            be.write(images, img);
+            labels = be.ints(n); order = be.ints(n); yb = be.ints(batch);
+            int[] lab = new int[n], ord = new int[n];
+            for (int k = 0; k < n; k++) { lab[k] = rng.nextInt(10); ord[k] = k; }
+            for (int k = n - 1; k > 0; k--) { int j = rng.nextInt(k + 1); int q = ord[k]; ord[k] = ord[j]; ord[j] = q; }
+            be.write(labels, lab); be.write(order, ord);
+            stats = be.vector(2);
+        }
+
+        private long mark(int op, long since) {
+            be.sync();
+            long now = System.nanoTime();
+            nanos[op] += now - since;
+            return now;
+        }
+
+        void step(boolean count) {
+            long s = System.nanoTime();
+            if (offset + batch > n) offset = 0;
+            be.gather(images, labels, order, offset, batch, act[0], yb);
+            offset += batch;
+            s = mark(0, s);
+            for (int l = 0; l < 4; l++) {
+                be.forward(plan[l], w[l], b[l], act[l], act[l + 1], batch, l < 3);
+                if (count) flops[1] += 2 * plan[l].activeEdges() * batch;
+            }
+            s = mark(1, s);
+            be.softmaxCrossEntropy(act[4], yb, grad[4], stats, batch);
+            s = mark(2, s);
+            for (int l = 3; l >= 0; l--) {
+                be.weightGrad(plan[l], act[l], grad[l + 1], gw[l], gb[l], batch);
+                if (count) flops[5] += 2 * plan[l].activeEdges() * batch;
+                s = mark(5, s);
+                if (l > 0) {
+                    be.backwardInput(plan[l], w[l], grad[l + 1], grad[l], batch);
+                    if (count) flops[3] += 2 * plan[l].activeEdges() * batch;
+                    s = mark(3, s);
+                    be.reluBackward(act[l], grad[l], batch);
+                    s = mark(4, s);
+                }
+            }
+            t++;
+            for (int l = 0; l < 4; l++) {
+                be.adam(w[l], gw[l], mw[l], vw[l], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, t);
+                be.adam(b[l], gb[l], mb[l], vb[l], 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, t);
+            }
+            mark(6, s);
+        }
+
+        /** Samples per second over `steps` timed steps. */
+        double run(int steps) {
+            java.util.Arrays.fill(nanos, 0);
+            java.util.Arrays.fill(flops, 0);
+            long s = System.nanoTime();
+            for (int k = 0; k < steps; k++) step(true);
+            long e = System.nanoTime();
+            return (double) steps * batch / ((e - s) * 1e-9);
+        }
+
+        void report(String name, int steps) {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-6s per step:", name));
+            long params = 0, edges = 0;
+            for (int l = 0; l < 4; l++) { params += plan[l].packedSize(); edges += plan[l].activeEdges(); }
+            for (int op = 0; op < OPS.length; op++) {
+                double ms = nanos[op] * 1e-6 / steps;
+                sb.append(String.format(Locale.ROOT, " %s %.2f ms", OPS[op], ms));
+                if (flops[op] > 0) sb.append(String.format(Locale.ROOT, " (%.1f GFLOP/s)", flops[op] / (nanos[op] * 1e-9) * 1e-9));
+                sb.append(';');
+            }
+            System.out.println(sb);
+            System.out.printf(Locale.ROOT, "%-6s active edges %d, packed floats %d%n", name, edges, params);
+        }
+    }
+
+    static void correlation(CpuBackend be, int batch, Random rng) {
+        int n = 1024;
+        Tensor y = be.tensor(n, batch), x = be.tensor(n, batch), sc = be.vector(n * n);
+        float[] v = new float[n * batch];
+        for (int k = 0; k < v.length; k++) v[k] = (float) rng.nextGaussian();
+        be.write(y, v);
+        for (int k = 0; k < v.length; k++) v[k] = (float) rng.nextGaussian();
+        be.write(x, v);
+        for (Correlation kind : Correlation.values()) {
+            for (int k = 0; k < 5; k++) be.correlation(y, x, batch, kind, sc);
+            int reps = 10;
+            long s = System.nanoTime();
+            for (int k = 0; k < reps; k++) be.correlation(y, x, batch, kind, sc);
+            double ms = (System.nanoTime() - s) * 1e-6 / reps;
+            System.out.printf(Locale.ROOT, "correlation %s 1024x1024 batch %d: %.2f ms (%.1f GFLOP/s)%n",
+                    kind, batch, ms, 2.0 * n * n * batch / (ms * 1e-3) * 1e-9);
+        }
+    }
+
+    /**
+     * The dense-tile break-even: one 1024 x 1024 layer of 8 x 8 tiles of 128 x 128 at a given
+     * density, every tile stored dense or every tile sparse; times forward + input gradient +
+     * weight gradient and prints useful GFLOP/s of both layouts.
+     */
+    static void probeTiles(CpuBackend be, int batch) {
+        Random rng = new Random(2);
+        int n = 1024;
+        Tensor x = be.tensor(n, batch), y = be.tensor(n, batch), g = be.tensor(n, batch), dx = be.tensor(n, batch);
+        float[] v = new float[n * batch];
+        for (int k = 0; k < v.length; k++) v[k] = (float) rng.nextGaussian();
+        be.write(x, v);
+        be.write(g, v);
+        Tensor bias = be.vector(n), gb = be.vector(n);
+        for (double d : new double[] {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6}) {
+            Mask m = MaskFactory.g2g(n, n, 8, d, d, Grouping.INDEX, rng);
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "tile density %.2f:", d));
+            for (double thr : new double[] {0.0, 2.0}) {
+                BlockPlan p = new BlockPlan(m, be.threads(), thr);
+                Tensor w = be.vector(p.packedSize()), gw = be.vector(p.packedSize());
+                float[] dense = new float[n * n];
+                for (int k = 0; k < dense.length; k++) dense[k] = m.active[k] ? 0.01f : 0f;
+                be.pack(p, dense, w);
+                long best = Long.MAX_VALUE;
+                for (int r = 0; r < 12; r++) {
+                    long s = System.nanoTime();
+                    be.forward(p, w, bias, x, y, batch, true);
+                    be.backwardInput(p, w, g, dx, batch);
+                    be.weightGrad(p, x, g, gw, gb, batch);
+                    best = Math.min(best, System.nanoTime() - s);
+                }
+                double gf = 3.0 * 2 * p.activeEdges() * batch / best;
+                sb.append(String.format(Locale.ROOT, " %s %.2f ms (%.1f useful GFLOP/s)",
+                        thr == 0.0 ? "dense-tiles" : "sparse-edges", best * 1e-6, gf));
+            }
+            System.out.println(sb);
+        }
+    }
+}
