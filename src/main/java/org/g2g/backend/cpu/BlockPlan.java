@@ -43,6 +43,7 @@ final class BlockPlan implements LayerPlan {
     final int nnzSparse;
     final int[] csrPtr, csrCol;            // by permuted row: edges, input unit index
     final int[] cscPtr, cscRow, cscEdge;   // by permuted column: edges, output unit index, CSR edge id
+    final int[] rowPanelPtr;               // CSR edges of permuted row r in column panel cp: [r*(nCp+1)+cp, +1)
     final int packedSize;
     final long active;
     final long macs;
@@ -142,6 +143,15 @@ final class BlockPlan implements LayerPlan {
         }
         csrPtr[out] = e;
         nnzSparse = e;
+        rowPanelPtr = new int[out * (nCp + 1)];
+        for (int r = 0; r < out; r++) {
+            int k = csrPtr[r];
+            for (int cp = 0; cp < nCp; cp++) {
+                rowPanelPtr[r * (nCp + 1) + cp] = k;
+                while (k < csrPtr[r + 1] && colPosTmp[k] < cpStart[cp + 1]) k++;
+            }
+            rowPanelPtr[r * (nCp + 1) + nCp] = csrPtr[r + 1];
+        }
         csrCol = Arrays.copyOf(colTmp, e);
         mac += e;
         macs = mac;

@@ -211,17 +211,24 @@ public final class CpuBackend extends HostOps implements Backend {
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
+                // column panel by column panel, so the X rows a panel's edges read (PANEL x batch) stay in L2
                 for (int cp = 0; cp < p.nCp; cp++) {
                     int tile = rp * p.nCp + cp;
                     int off = p.tileOff[tile];
-                    if (off < 0) continue;
-                    int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                    Kernels.dotTile(G, ldg, p.rowPerm, r0, nr, X, ldx, p.colPerm, p.cpStart[cp], tc, GW, off, tc, c);
-                    for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[p.holePos[h]] = 0f;
+                    if (off >= 0) {
+                        int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                        Kernels.dotTile(G, ldg, p.rowPerm, r0, nr, X, ldx, p.colPerm, p.cpStart[cp], tc, GW, off, tc, c);
+                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[p.holePos[h]] = 0f;
+                    } else {
+                        for (int r = r0; r < r0 + nr; r++) {
+                            int q = r * (p.nCp + 1) + cp;
+                            Kernels.sparseDots(G, p.rowPerm[r] * ldg, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, ldx, GW, p.sparseBase, c);
+                        }
+                    }
                 }
                 for (int r = r0; r < r0 + nr; r++) {
                     int o = p.rowPerm[r];
-                    Kernels.sparseDots(G, o * ldg, p.csrCol, p.csrPtr[r], p.csrPtr[r + 1], X, ldx, GW, p.sparseBase, c);
                     GB[o] = batch > 0 ? Kernels.sum(G, o * ldg, c) : 0f;
                 }
             }

@@ -64,83 +64,155 @@ final class Kernels {
                      int[] kIdx, int kOff, float[] X, int ldx,
                      int[] rIdx, int rOff, int nr, float[] Y, int ldy,
                      Cols c, boolean accumulate) {
-        final int nb = c.nb;
         int r = 0;
-        for (; r + 4 <= nr; r += 4) {
-            int y0 = rIdx[rOff + r] * ldy, y1 = rIdx[rOff + r + 1] * ldy;
-            int y2 = rIdx[rOff + r + 2] * ldy, y3 = rIdx[rOff + r + 3] * ldy;
-            int w0 = wOff + r * wsR, w1 = w0 + wsR, w2 = w1 + wsR, w3 = w2 + wsR;
-            int b = 0;
-            for (; b + 2 * L <= nb; b += 2 * L) {
-                FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
-                if (accumulate) {
-                    a00 = FloatVector.fromArray(S, Y, y0 + b); a01 = FloatVector.fromArray(S, Y, y0 + b + L);
-                    a10 = FloatVector.fromArray(S, Y, y1 + b); a11 = FloatVector.fromArray(S, Y, y1 + b + L);
-                    a20 = FloatVector.fromArray(S, Y, y2 + b); a21 = FloatVector.fromArray(S, Y, y2 + b + L);
-                    a30 = FloatVector.fromArray(S, Y, y3 + b); a31 = FloatVector.fromArray(S, Y, y3 + b + L);
-                } else {
-                    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
-                }
-                for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                    int xo = kIdx[kOff + k] * ldx + b;
-                    FloatVector x0 = FloatVector.fromArray(S, X, xo);
-                    FloatVector x1 = FloatVector.fromArray(S, X, xo + L);
-                    FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
-                    a00 = x0.fma(w, a00); a01 = x1.fma(w, a01);
-                    w = FloatVector.broadcast(S, W[w1 + wk]);
-                    a10 = x0.fma(w, a10); a11 = x1.fma(w, a11);
-                    w = FloatVector.broadcast(S, W[w2 + wk]);
-                    a20 = x0.fma(w, a20); a21 = x1.fma(w, a21);
-                    w = FloatVector.broadcast(S, W[w3 + wk]);
-                    a30 = x0.fma(w, a30); a31 = x1.fma(w, a31);
-                }
-                store(a00, Y, y0, b, c); store(a01, Y, y0, b + L, c);
-                store(a10, Y, y1, b, c); store(a11, Y, y1, b + L, c);
-                store(a20, Y, y2, b, c); store(a21, Y, y2, b + L, c);
-                store(a30, Y, y3, b, c); store(a31, Y, y3, b + L, c);
+        for (; r + 6 <= nr; r += 6) gemm6(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff + r, Y, ldy, c, accumulate);
+        for (; r + 4 <= nr; r += 4) gemm4(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff + r, Y, ldy, c, accumulate);
+        for (; r < nr; r++) gemm1(W, wOff + r * wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx[rOff + r] * ldy, Y, c, accumulate);
+    }
+
+    /** 6 rows x 2 vectors: 12 accumulators; per k two X loads and six broadcasts feed 12 FMAs. */
+    private static void gemm6(float[] W, int w0, int wsR, int wsK, int nk,
+                              int[] kIdx, int kOff, float[] X, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate) {
+        final int nb = c.nb;
+        int y0 = rIdx[rOff] * ldy, y1 = rIdx[rOff + 1] * ldy, y2 = rIdx[rOff + 2] * ldy;
+        int y3 = rIdx[rOff + 3] * ldy, y4 = rIdx[rOff + 4] * ldy, y5 = rIdx[rOff + 5] * ldy;
+        int w1 = w0 + wsR, w2 = w1 + wsR, w3 = w2 + wsR, w4 = w3 + wsR, w5 = w4 + wsR;
+        int b = 0;
+        for (; b + 2 * L <= nb; b += 2 * L) {
+            FloatVector a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, Y, y0 + b); a01 = FloatVector.fromArray(S, Y, y0 + b + L);
+                a10 = FloatVector.fromArray(S, Y, y1 + b); a11 = FloatVector.fromArray(S, Y, y1 + b + L);
+                a20 = FloatVector.fromArray(S, Y, y2 + b); a21 = FloatVector.fromArray(S, Y, y2 + b + L);
+                a30 = FloatVector.fromArray(S, Y, y3 + b); a31 = FloatVector.fromArray(S, Y, y3 + b + L);
+                a40 = FloatVector.fromArray(S, Y, y4 + b); a41 = FloatVector.fromArray(S, Y, y4 + b + L);
+                a50 = FloatVector.fromArray(S, Y, y5 + b); a51 = FloatVector.fromArray(S, Y, y5 + b + L);
+            } else {
+                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = FloatVector.zero(S);
             }
-            for (; b < nb; b += L) {
-                FloatVector a0, a1, a2, a3;
-                if (accumulate) {
-                    a0 = FloatVector.fromArray(S, Y, y0 + b); a1 = FloatVector.fromArray(S, Y, y1 + b);
-                    a2 = FloatVector.fromArray(S, Y, y2 + b); a3 = FloatVector.fromArray(S, Y, y3 + b);
-                } else {
-                    a0 = a1 = a2 = a3 = FloatVector.zero(S);
-                }
-                for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                    FloatVector x0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b);
-                    a0 = x0.fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
-                    a1 = x0.fma(FloatVector.broadcast(S, W[w1 + wk]), a1);
-                    a2 = x0.fma(FloatVector.broadcast(S, W[w2 + wk]), a2);
-                    a3 = x0.fma(FloatVector.broadcast(S, W[w3 + wk]), a3);
-                }
-                store(a0, Y, y0, b, c); store(a1, Y, y1, b, c);
-                store(a2, Y, y2, b, c); store(a3, Y, y3, b, c);
+            for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
+                int xo = kIdx[kOff + k] * ldx + b;
+                FloatVector x0 = FloatVector.fromArray(S, X, xo);
+                FloatVector x1 = FloatVector.fromArray(S, X, xo + L);
+                FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
+                a00 = x0.fma(w, a00); a01 = x1.fma(w, a01);
+                w = FloatVector.broadcast(S, W[w1 + wk]);
+                a10 = x0.fma(w, a10); a11 = x1.fma(w, a11);
+                w = FloatVector.broadcast(S, W[w2 + wk]);
+                a20 = x0.fma(w, a20); a21 = x1.fma(w, a21);
+                w = FloatVector.broadcast(S, W[w3 + wk]);
+                a30 = x0.fma(w, a30); a31 = x1.fma(w, a31);
+                w = FloatVector.broadcast(S, W[w4 + wk]);
+                a40 = x0.fma(w, a40); a41 = x1.fma(w, a41);
+                w = FloatVector.broadcast(S, W[w5 + wk]);
+                a50 = x0.fma(w, a50); a51 = x1.fma(w, a51);
             }
+            store(a00, Y, y0, b, c); store(a01, Y, y0, b + L, c);
+            store(a10, Y, y1, b, c); store(a11, Y, y1, b + L, c);
+            store(a20, Y, y2, b, c); store(a21, Y, y2, b + L, c);
+            store(a30, Y, y3, b, c); store(a31, Y, y3, b + L, c);
+            store(a40, Y, y4, b, c); store(a41, Y, y4, b + L, c);
+            store(a50, Y, y5, b, c); store(a51, Y, y5, b + L, c);
         }
-        for (; r < nr; r++) {
-            int y0 = rIdx[rOff + r] * ldy;
-            int w0 = wOff + r * wsR;
-            int b = 0;
-            for (; b + 2 * L <= nb; b += 2 * L) {
-                FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
-                FloatVector a1 = accumulate ? FloatVector.fromArray(S, Y, y0 + b + L) : FloatVector.zero(S);
-                for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                    int xo = kIdx[kOff + k] * ldx + b;
-                    FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
-                    a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
-                    a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
-                }
-                store(a0, Y, y0, b, c); store(a1, Y, y0, b + L, c);
+        if (b < nb) {
+            gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff, Y, ldy, c, accumulate, b);
+            gemm1(W, w4, wsK, nk, kIdx, kOff, X, ldx, y4, Y, c, accumulate, b);
+            gemm1(W, w5, wsK, nk, kIdx, kOff, X, ldx, y5, Y, c, accumulate, b);
+        }
+    }
+
+    private static void gemm4(float[] W, int w0, int wsR, int wsK, int nk,
+                              int[] kIdx, int kOff, float[] X, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate) {
+        gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff, Y, ldy, c, accumulate, 0);
+    }
+
+    /** 4 rows x 2 vectors from batch column b0 on. */
+    private static void gemm4(float[] W, int w0, int wsR, int wsK, int nk,
+                              int[] kIdx, int kOff, float[] X, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate, int b0) {
+        final int nb = c.nb;
+        int y0 = rIdx[rOff] * ldy, y1 = rIdx[rOff + 1] * ldy;
+        int y2 = rIdx[rOff + 2] * ldy, y3 = rIdx[rOff + 3] * ldy;
+        int w1 = w0 + wsR, w2 = w1 + wsR, w3 = w2 + wsR;
+        int b = b0;
+        for (; b + 2 * L <= nb; b += 2 * L) {
+            FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, Y, y0 + b); a01 = FloatVector.fromArray(S, Y, y0 + b + L);
+                a10 = FloatVector.fromArray(S, Y, y1 + b); a11 = FloatVector.fromArray(S, Y, y1 + b + L);
+                a20 = FloatVector.fromArray(S, Y, y2 + b); a21 = FloatVector.fromArray(S, Y, y2 + b + L);
+                a30 = FloatVector.fromArray(S, Y, y3 + b); a31 = FloatVector.fromArray(S, Y, y3 + b + L);
+            } else {
+                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
-            for (; b < nb; b += L) {
-                FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
-                for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                    a0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b)
-                            .fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
-                }
-                store(a0, Y, y0, b, c);
+            for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
+                int xo = kIdx[kOff + k] * ldx + b;
+                FloatVector x0 = FloatVector.fromArray(S, X, xo);
+                FloatVector x1 = FloatVector.fromArray(S, X, xo + L);
+                FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
+                a00 = x0.fma(w, a00); a01 = x1.fma(w, a01);
+                w = FloatVector.broadcast(S, W[w1 + wk]);
+                a10 = x0.fma(w, a10); a11 = x1.fma(w, a11);
+                w = FloatVector.broadcast(S, W[w2 + wk]);
+                a20 = x0.fma(w, a20); a21 = x1.fma(w, a21);
+                w = FloatVector.broadcast(S, W[w3 + wk]);
+                a30 = x0.fma(w, a30); a31 = x1.fma(w, a31);
             }
+            store(a00, Y, y0, b, c); store(a01, Y, y0, b + L, c);
+            store(a10, Y, y1, b, c); store(a11, Y, y1, b + L, c);
+            store(a20, Y, y2, b, c); store(a21, Y, y2, b + L, c);
+            store(a30, Y, y3, b, c); store(a31, Y, y3, b + L, c);
+        }
+        for (; b < nb; b += L) {
+            FloatVector a0, a1, a2, a3;
+            if (accumulate) {
+                a0 = FloatVector.fromArray(S, Y, y0 + b); a1 = FloatVector.fromArray(S, Y, y1 + b);
+                a2 = FloatVector.fromArray(S, Y, y2 + b); a3 = FloatVector.fromArray(S, Y, y3 + b);
+            } else {
+                a0 = a1 = a2 = a3 = FloatVector.zero(S);
+            }
+            for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
+                FloatVector x0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b);
+                a0 = x0.fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
+                a1 = x0.fma(FloatVector.broadcast(S, W[w1 + wk]), a1);
+                a2 = x0.fma(FloatVector.broadcast(S, W[w2 + wk]), a2);
+                a3 = x0.fma(FloatVector.broadcast(S, W[w3 + wk]), a3);
+            }
+            store(a0, Y, y0, b, c); store(a1, Y, y1, b, c);
+            store(a2, Y, y2, b, c); store(a3, Y, y3, b, c);
+        }
+    }
+
+    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int ldx,
+                              int y0, float[] Y, Cols c, boolean accumulate) {
+        gemm1(W, w0, wsK, nk, kIdx, kOff, X, ldx, y0, Y, c, accumulate, 0);
+    }
+
+    /** One row from batch column b0 on. */
+    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int ldx,
+                              int y0, float[] Y, Cols c, boolean accumulate, int b0) {
+        final int nb = c.nb;
+        int b = b0;
+        for (; b + 2 * L <= nb; b += 2 * L) {
+            FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
+            FloatVector a1 = accumulate ? FloatVector.fromArray(S, Y, y0 + b + L) : FloatVector.zero(S);
+            for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
+                int xo = kIdx[kOff + k] * ldx + b;
+                FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
+                a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
+                a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
+            }
+            store(a0, Y, y0, b, c); store(a1, Y, y0, b + L, c);
+        }
+        for (; b < nb; b += L) {
+            FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
+            for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
+                a0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b)
+                        .fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
+            }
+            store(a0, Y, y0, b, c);
         }
     }
 
@@ -203,7 +275,7 @@ final class Kernels {
     static void dotTile(float[] A, int lda, int[] rIdx, int rOff, int nr,
                         float[] X, int ldx, int[] cIdx, int cOff, int nc,
                         float[] out, int outOff, int outsR, Cols c) {
-        final int nb = c.nb;
+        final int nb = c.nb, full = c.full;
         int r = 0;
         for (; r + 4 <= nr; r += 4) {
             int g0 = rIdx[rOff + r] * lda, g1 = rIdx[rOff + r + 1] * lda;
@@ -215,15 +287,20 @@ final class Kernels {
                 FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
                 for (int b = 0; b < nb; b += L) {
-                    FloatVector v0 = load(X, x0, b, c), v1 = load(X, x1, b, c);
-                    FloatVector g = load(A, g0, b, c);
-                    a00 = v0.fma(g, a00); a01 = v1.fma(g, a01);
-                    g = load(A, g1, b, c);
-                    a10 = v0.fma(g, a10); a11 = v1.fma(g, a11);
-                    g = load(A, g2, b, c);
-                    a20 = v0.fma(g, a20); a21 = v1.fma(g, a21);
-                    g = load(A, g3, b, c);
-                    a30 = v0.fma(g, a30); a31 = v1.fma(g, a31);
+                    FloatVector v0, v1, g0v, g1v, g2v, g3v;
+                    if (b < full) {
+                        v0 = FloatVector.fromArray(S, X, x0 + b); v1 = FloatVector.fromArray(S, X, x1 + b);
+                        g0v = FloatVector.fromArray(S, A, g0 + b); g1v = FloatVector.fromArray(S, A, g1 + b);
+                        g2v = FloatVector.fromArray(S, A, g2 + b); g3v = FloatVector.fromArray(S, A, g3 + b);
+                    } else {
+                        v0 = load(X, x0, b, c); v1 = load(X, x1, b, c);
+                        g0v = load(A, g0, b, c); g1v = load(A, g1, b, c);
+                        g2v = load(A, g2, b, c); g3v = load(A, g3, b, c);
+                    }
+                    a00 = v0.fma(g0v, a00); a01 = v1.fma(g0v, a01);
+                    a10 = v0.fma(g1v, a10); a11 = v1.fma(g1v, a11);
+                    a20 = v0.fma(g2v, a20); a21 = v1.fma(g2v, a21);
+                    a30 = v0.fma(g3v, a30); a31 = v1.fma(g3v, a31);
                 }
                 out[o + j] = flush(a00.reduceLanes(VectorOperators.ADD));
                 out[o + j + 1] = flush(a01.reduceLanes(VectorOperators.ADD));

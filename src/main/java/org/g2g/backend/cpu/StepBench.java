@@ -27,7 +27,7 @@ public final class StepBench {
 
     public static void main(String[] args) {
         int threads = 0, batch = 256, steps = 30, warmup = 15;
-        boolean probe = false;
+        boolean probe = false, sparseOnly = false;
         for (int k = 0; k < args.length; k++) {
             switch (args[k]) {
                 case "--threads" -> threads = Integer.parseInt(args[++k]);
@@ -35,6 +35,7 @@ public final class StepBench {
                 case "--steps" -> steps = Integer.parseInt(args[++k]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++k]);
                 case "--probe" -> probe = true;
+                case "--sparse-only" -> sparseOnly = true;
                 default -> {
                     System.err.println("unknown argument '" + args[k] + "'");
                     System.exit(2);
@@ -56,6 +57,13 @@ public final class StepBench {
             }
             Model ms = new Model(be, g2g, batch, rng), md = new Model(be, dense, batch, rng);
             // interleave warm-up so both models see the same JIT state
+            if (sparseOnly) {
+                for (int s = 0; s < warmup; s++) ms.step(false);
+                double sps = ms.run(steps);
+                ms.report("g2g", steps);
+                System.out.printf(Locale.ROOT, "g2g   : %8.0f samples/s (%.2f ms/step)%n", sps, 1e3 * batch / sps);
+                return;
+            }
             for (int s = 0; s < warmup; s++) { ms.step(false); md.step(false); }
             double sps = ms.run(steps), dps = md.run(steps);
             ms.report("g2g", steps);
