@@ -44,6 +44,8 @@ final class BlockPlan implements LayerPlan {
     final int[] csrPtr, csrCol;            // by permuted row: edges, input unit index
     final int[] cscPtr, cscRow, cscEdge;   // by permuted column: edges, output unit index, CSR edge id
     final int[] rowPanelPtr;               // CSR edges of permuted row r in column panel cp: [r*(nCp+1)+cp, +1)
+    final int[] colPanelPtr;               // CSC edges of permuted column j in row panel rp: [j*(nRp+1)+rp, +1)
+    final int[] tileEdges;                 // sparse edges of tile t (0 for dense tiles)
     final int packedSize;
     final long active;
     final long macs;
@@ -172,6 +174,22 @@ final class BlockPlan implements LayerPlan {
             }
         }
         wT = new float[e];
+        colPanelPtr = new int[in * (nRp + 1)];
+        for (int j = 0; j < in; j++) {
+            int k = cscPtr[j];
+            for (int rp = 0; rp < nRp; rp++) {
+                colPanelPtr[j * (nRp + 1) + rp] = k;
+                // cscRow holds unit indices; compare permuted positions through rpOf and the inverse permutation
+                while (k < cscPtr[j + 1] && rpOf[rowPos(cscEdge[k])] <= rp) k++;
+            }
+            colPanelPtr[j * (nRp + 1) + nRp] = cscPtr[j + 1];
+        }
+        tileEdges = new int[nt];
+        for (int r = 0; r < out; r++) {
+            for (int cp = 0; cp < nCp; cp++) {
+                tileEdges[rpOf[r] * nCp + cp] += rowPanelPtr[r * (nCp + 1) + cp + 1] - rowPanelPtr[r * (nCp + 1) + cp];
+            }
+        }
 
         // static partition by cost (dense MACs + sparse edges + a per-unit overhead)
         long[] rowCost = new long[nRp];
@@ -194,6 +212,16 @@ final class BlockPlan implements LayerPlan {
         }
         fwdSplit = split(rowCost, threads);
         bwdSplit = split(colCost, threads);
+    }
+
+    /** Permuted row of CSR edge k (binary search in csrPtr). */
+    private int rowPos(int k) {
+        int lo = 0, hi = out - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (csrPtr[mid] <= k) lo = mid; else hi = mid - 1;
+        }
+        return lo;
     }
 
     /** Units in group order (stable), identity without labels. */

@@ -57,6 +57,7 @@ public final class CpuBackend extends HostOps implements Backend {
     public void pack(LayerPlan lp, float[] dense, Tensor packed) {
         BlockPlan p = bp(lp);
         float[] d = CpuTensor.of(packed);
+        int po = CpuTensor.off(packed);
         boolean[] a = p.mask.active;
         int in = p.in;
         for (int rp = 0; rp < p.nRp; rp++) {
@@ -68,14 +69,14 @@ public final class CpuBackend extends HostOps implements Backend {
                     int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
                     for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
                         int k = base + p.colPerm[j];
-                        d[o + j] = a[k] ? dense[k] : 0f;
+                        d[po + o + j] = a[k] ? dense[k] : 0f;
                     }
                 }
             }
         }
         for (int r = 0; r < p.out; r++) {
             int base = p.rowPerm[r] * in;
-            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) d[p.sparseBase + e] = dense[base + p.csrCol[e]];
+            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) d[po + p.sparseBase + e] = dense[base + p.csrCol[e]];
         }
     }
 
@@ -83,6 +84,7 @@ public final class CpuBackend extends HostOps implements Backend {
     public float[] unpack(LayerPlan lp, Tensor packed) {
         BlockPlan p = bp(lp);
         float[] d = CpuTensor.of(packed);
+        int po = CpuTensor.off(packed);
         boolean[] a = p.mask.active;
         int in = p.in;
         float[] dense = new float[p.out * in];
@@ -95,14 +97,14 @@ public final class CpuBackend extends HostOps implements Backend {
                     int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
                     for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
                         int k = base + p.colPerm[j];
-                        if (a[k]) dense[k] = d[o + j];
+                        if (a[k]) dense[k] = d[po + o + j];
                     }
                 }
             }
         }
         for (int r = 0; r < p.out; r++) {
             int base = p.rowPerm[r] * in;
-            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) dense[base + p.csrCol[e]] = d[p.sparseBase + e];
+            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) dense[base + p.csrCol[e]] = d[po + p.sparseBase + e];
         }
         return dense;
     }
@@ -112,14 +114,15 @@ public final class CpuBackend extends HostOps implements Backend {
 
     /** A copy of t's first `batch` columns with a row stride the kernels can use. */
     private CpuTensor padded(Tensor t, int batch, boolean copyIn) {
-        CpuTensor p = new CpuTensor(t.rows, Math.max(t.cols, batch), paddedLd(Math.max(Math.max(t.cols, batch), L)));
+        CpuTensor p = new CpuTensor(t.rows, Math.max(t.cols, batch), paddedLd(Math.max(Math.max(t.cols, batch), L)), CpuTensor.ALIGN);
         if (copyIn) copyCols(t, p, batch);
         return p;
     }
 
     private static void copyCols(Tensor src, Tensor dst, int batch) {
         float[] s = CpuTensor.of(src), d = CpuTensor.of(dst);
-        for (int r = 0; r < src.rows; r++) System.arraycopy(s, r * src.ld, d, r * dst.ld, batch);
+        int so = CpuTensor.off(src), dof = CpuTensor.off(dst);
+        for (int r = 0; r < src.rows; r++) System.arraycopy(s, so + r * src.ld, d, dof + r * dst.ld, batch);
     }
 
     @Override
@@ -136,6 +139,7 @@ public final class CpuBackend extends HostOps implements Backend {
         }
         float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), X = CpuTensor.of(x), Y = CpuTensor.of(y);
         int ldx = x.ld, ldy = y.ld;
+        int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), xb = CpuTensor.off(x), yb = CpuTensor.off(y);
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -144,14 +148,23 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[rp * p.nCp + cp];
                     if (off < 0) continue;
                     int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                    Kernels.gemm(W, off, tc, 1, tc, p.colPerm, p.cpStart[cp], X, ldx,
-                            p.rowPerm, r0, nr, Y, ldy, c, !first);
+                    Kernels.gemm(W, wo + off, tc, 1, tc, p.colPerm, p.cpStart[cp], X, xb, ldx,
+                            p.rowPerm, r0, nr, Y, yb, ldy, c, !first);
+                    first = false;
+                }
+                // sparse tiles panel by panel (the panel's X rows stay in L1), then bias, ReLU, flush
+                for (int cp = 0; cp < p.nCp; cp++) {
+                    if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
+                    for (int r = r0; r < r0 + nr; r++) {
+                        int q = r * (p.nCp + 1) + cp;
+                        Kernels.sparseRow(W, wo + p.sparseBase, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                                Y, yb + p.rowPerm[r] * ldy, !first, c);
+                    }
                     first = false;
                 }
                 for (int r = r0; r < r0 + nr; r++) {
                     int o = p.rowPerm[r];
-                    Kernels.sparseRow(W, p.sparseBase, p.csrCol, p.csrPtr[r], p.csrPtr[r + 1], X, ldx,
-                            Y, o * ldy, !first, B[o], relu, c);
+                    Kernels.finishRow(Y, yb + o * ldy, !first, B[bo + o], relu, c);
                 }
             }
         });
@@ -171,12 +184,13 @@ public final class CpuBackend extends HostOps implements Backend {
         }
         float[] W = CpuTensor.of(w), G = CpuTensor.of(dy), D = CpuTensor.of(dx);
         int ldg = dy.ld, ldd = dx.ld;
+        int wo = CpuTensor.off(w), gb = CpuTensor.off(dy), db = CpuTensor.off(dx);
         float[] wT = p.wT;
         pool.run(t -> {
             int cpa = p.bwdSplit[t], cpb = p.bwdSplit[t + 1];
             // this thread's columns' sparse weights, gathered into CSC order
             for (int q = p.cscPtr[p.cpStart[cpa]]; q < p.cscPtr[p.cpStart[cpb]]; q++) {
-                wT[q] = W[p.sparseBase + p.cscEdge[q]];
+                wT[q] = W[wo + p.sparseBase + p.cscEdge[q]];
             }
             for (int cp = cpa; cp < cpb; cp++) {
                 int j0 = p.cpStart[cp], nc = p.cpStart[cp + 1] - j0;
@@ -185,14 +199,20 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[rp * p.nCp + cp];
                     if (off < 0) continue;
                     int tr = p.rpStart[rp + 1] - p.rpStart[rp];
-                    Kernels.gemm(W, off, 1, nc, tr, p.rowPerm, p.rpStart[rp], G, ldg,
-                            p.colPerm, j0, nc, D, ldd, c, !first);
+                    Kernels.gemm(W, wo + off, 1, nc, tr, p.rowPerm, p.rpStart[rp], G, gb, ldg,
+                            p.colPerm, j0, nc, D, db, ldd, c, !first);
                     first = false;
                 }
-                for (int j = j0; j < j0 + nc; j++) {
-                    Kernels.sparseRow(wT, 0, p.cscRow, p.cscPtr[j], p.cscPtr[j + 1], G, ldg,
-                            D, p.colPerm[j] * ldd, !first, 0f, false, c);
+                for (int rp = 0; rp < p.nRp; rp++) {
+                    if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
+                    for (int j = j0; j < j0 + nc; j++) {
+                        int q = j * (p.nRp + 1) + rp;
+                        Kernels.sparseRow(wT, 0, p.cscRow, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
+                                D, db + p.colPerm[j] * ldd, !first, c);
+                    }
+                    first = false;
                 }
+                for (int j = j0; j < j0 + nc; j++) Kernels.finishRow(D, db + p.colPerm[j] * ldd, !first, 0f, false, c);
             }
         });
     }
@@ -208,6 +228,7 @@ public final class CpuBackend extends HostOps implements Backend {
         }
         float[] X = CpuTensor.of(x), G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int ldx = x.ld, ldg = dy.ld;
+        int xb = CpuTensor.off(x), gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -217,19 +238,19 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[tile];
                     if (off >= 0) {
                         int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                        Kernels.dotTile(G, ldg, p.rowPerm, r0, nr, X, ldx, p.colPerm, p.cpStart[cp], tc, GW, off, tc, c);
-                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[p.holePos[h]] = 0f;
+                        Kernels.dotTile(G, gb0, ldg, p.rowPerm, r0, nr, X, xb, ldx, p.colPerm, p.cpStart[cp], tc, GW, gwo + off, tc, c);
+                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, p.rowPerm[r] * ldg, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
-                                    X, ldx, GW, p.sparseBase, c);
+                            Kernels.sparseDots(G, gb0 + p.rowPerm[r] * ldg, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, ldx, GW, gwo + p.sparseBase, c);
                         }
                     }
                 }
                 for (int r = r0; r < r0 + nr; r++) {
                     int o = p.rowPerm[r];
-                    GB[o] = batch > 0 ? Kernels.sum(G, o * ldg, c) : 0f;
+                    GB[gbo + o] = batch > 0 ? Kernels.sum(G, gb0 + o * ldg, c) : 0f;
                 }
             }
         });
@@ -249,6 +270,7 @@ public final class CpuBackend extends HostOps implements Backend {
         }
         float[] Y = CpuTensor.of(ya), X = CpuTensor.of(xa), Sc = CpuTensor.of(scores);
         int ldy = ya.ld, ldx = xa.ld;
+        int yb = CpuTensor.off(ya), xb = CpuTensor.off(xa), so = CpuTensor.off(scores);
         int[] rIdx = identity(out), cIdx = identity(in);
         float[] ny = new float[out], nx = new float[in];
         boolean norm = kind != Correlation.RAW;
@@ -256,12 +278,12 @@ public final class CpuBackend extends HostOps implements Backend {
             int r0 = pool.split(out, t, 4), r1 = pool.split(out, t + 1, 4);
             int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
             if (norm) {
-                for (int o = r0; o < r1; o++) ny[o] = Kernels.dot(Y, o * ldy, Y, o * ldy, c);
-                for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, i * ldx, X, i * ldx, c);
+                for (int o = r0; o < r1; o++) ny[o] = Kernels.dot(Y, yb + o * ldy, Y, yb + o * ldy, c);
+                for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, xb + i * ldx, X, xb + i * ldx, c);
             }
             for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
                 int nc = Math.min(BlockPlan.PANEL, in - j0);
-                Kernels.dotTile(Y, ldy, rIdx, r0, r1 - r0, X, ldx, cIdx, j0, nc, Sc, r0 * in + j0, in, c);
+                Kernels.dotTile(Y, yb, ldy, rIdx, r0, r1 - r0, X, xb, ldx, cIdx, j0, nc, Sc, so + r0 * in + j0, in, c);
             }
         });
         if (!norm) return;
@@ -270,7 +292,7 @@ public final class CpuBackend extends HostOps implements Backend {
             for (int o = r0; o < r1; o++) {
                 double sy = Math.sqrt(ny[o]);
                 for (int i = 0; i < in; i++) {
-                    Sc[o * in + i] = (float) (Sc[o * in + i] / (sy * Math.sqrt(nx[i]) + 1e-8));
+                    Sc[so + o * in + i] = (float) (Sc[so + o * in + i] / (sy * Math.sqrt(nx[i]) + 1e-8));
                 }
             }
         });
@@ -278,13 +300,14 @@ public final class CpuBackend extends HostOps implements Backend {
 
     /** Rows minus their mean over the batch, zero past the batch. */
     private CpuTensor centred(Tensor t, int batch) {
-        CpuTensor p = new CpuTensor(t.rows, Math.max(batch, 1), paddedLd(Math.max(batch, L)));
+        CpuTensor p = new CpuTensor(t.rows, Math.max(batch, 1), paddedLd(Math.max(batch, L)), CpuTensor.ALIGN);
         float[] s = CpuTensor.of(t), d = p.data;
+        int so = CpuTensor.off(t);
         for (int r = 0; r < t.rows; r++) {
             double mean = 0;
-            for (int b = 0; b < batch; b++) mean += s[r * t.ld + b];
+            for (int b = 0; b < batch; b++) mean += s[so + r * t.ld + b];
             mean /= Math.max(batch, 1);
-            for (int b = 0; b < batch; b++) d[r * p.ld + b] = (float) (s[r * t.ld + b] - mean);
+            for (int b = 0; b < batch; b++) d[p.off + r * p.ld + b] = (float) (s[so + r * t.ld + b] - mean);
         }
         return p;
     }
@@ -300,12 +323,12 @@ public final class CpuBackend extends HostOps implements Backend {
     @Override
     public void reluBackward(Tensor y, Tensor dy, int batch) {
         float[] A = CpuTensor.of(y), G = CpuTensor.of(dy);
-        int rows = y.rows, lda = y.ld, ldg = dy.ld;
+        int rows = y.rows, lda = y.ld, ldg = dy.ld, ao = CpuTensor.off(y), go = CpuTensor.off(dy);
         int full = batch / L * L;
         pool.run(t -> {
             int r0 = pool.split(rows, t, 1), r1 = pool.split(rows, t + 1, 1);
             for (int r = r0; r < r1; r++) {
-                int ya = r * lda, ga = r * ldg;
+                int ya = ao + r * lda, ga = go + r * ldg;
                 for (int b = 0; b < full; b += L) {
                     FloatVector a = FloatVector.fromArray(S, A, ya + b);
                     FloatVector g = FloatVector.fromArray(S, G, ga + b);
@@ -330,31 +353,32 @@ public final class CpuBackend extends HostOps implements Backend {
         float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
         float ob1 = 1 - beta1, ob2 = 1 - beta2;
         int n = (int) w.size();
+        int wo = CpuTensor.off(w), go = CpuTensor.off(g), mo = CpuTensor.off(m), vo = CpuTensor.off(v);
         int parts = n < 1 << 15 ? 1 : pool.threads;
         java.util.function.IntConsumer body = part -> {
             int k0 = (int) ((long) n * part / parts) / L * L;
             int k1 = part == parts - 1 ? n : (int) ((long) n * (part + 1) / parts) / L * L;
             int k = k0;
             for (; k + L <= k1; k += L) {
-                FloatVector wk = FloatVector.fromArray(S, W, k);
-                FloatVector gk = FloatVector.fromArray(S, G, k).add(wk.mul(weightDecay));
-                FloatVector mk = FloatVector.fromArray(S, M, k).mul(beta1).add(gk.mul(ob1));
-                FloatVector vk = FloatVector.fromArray(S, V, k).mul(beta2).add(gk.mul(ob2).mul(gk));
+                FloatVector wk = FloatVector.fromArray(S, W, wo + k);
+                FloatVector gk = FloatVector.fromArray(S, G, go + k).add(wk.mul(weightDecay));
+                FloatVector mk = FloatVector.fromArray(S, M, mo + k).mul(beta1).add(gk.mul(ob1));
+                FloatVector vk = FloatVector.fromArray(S, V, vo + k).mul(beta2).add(gk.mul(ob2).mul(gk));
                 mk = mk.blend(0f, mk.abs().compare(VectorOperators.LT, 1e-30f));
                 vk = vk.blend(0f, vk.compare(VectorOperators.LT, 1e-30f));
-                mk.intoArray(M, k);
-                vk.intoArray(V, k);
-                wk.sub(mk.mul(step).div(vk.sqrt().mul(invSqrtBc2).add(eps))).intoArray(W, k);
+                mk.intoArray(M, mo + k);
+                vk.intoArray(V, vo + k);
+                wk.sub(mk.mul(step).div(vk.sqrt().mul(invSqrtBc2).add(eps))).intoArray(W, wo + k);
             }
             for (; k < k1; k++) {
-                float gk = G[k] + weightDecay * W[k];
-                float mk = beta1 * M[k] + (1 - beta1) * gk;
-                float vk = beta2 * V[k] + (1 - beta2) * gk * gk;
+                float gk = G[go + k] + weightDecay * W[wo + k];
+                float mk = beta1 * M[mo + k] + (1 - beta1) * gk;
+                float vk = beta2 * V[vo + k] + (1 - beta2) * gk * gk;
                 if (Math.abs(mk) < 1e-30f) mk = 0f;
                 if (vk < 1e-30f) vk = 0f;
-                M[k] = mk;
-                V[k] = vk;
-                W[k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
+                M[mo + k] = mk;
+                V[vo + k] = vk;
+                W[wo + k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
             }
         };
         if (parts == 1) body.accept(0);
@@ -366,16 +390,16 @@ public final class CpuBackend extends HostOps implements Backend {
     public void gather(Tensor images, IntVector labels, IntVector order, int offset, int batch, Tensor x, IntVector yb) {
         float[] src = CpuTensor.of(images), dst = CpuTensor.of(x);
         int[] lab = CpuIntVector.of(labels), ord = CpuIntVector.of(order), out = CpuIntVector.of(yb);
-        int f = images.cols, lds = images.ld, ldx = x.ld;
+        int f = images.cols, lds = images.ld, ldx = x.ld, io = CpuTensor.off(images), xo = CpuTensor.off(x);
         for (int b = 0; b < batch; b++) out[b] = lab[ord[offset + b]];
         pool.run(t -> {
             int f0 = pool.split(f, t, 16), f1 = pool.split(f, t + 1, 16);
             int[] base = new int[8];
             for (int b0 = 0; b0 < batch; b0 += 8) {
                 int nbk = Math.min(8, batch - b0);
-                for (int q = 0; q < nbk; q++) base[q] = ord[offset + b0 + q] * lds;
+                for (int q = 0; q < nbk; q++) base[q] = io + ord[offset + b0 + q] * lds;
                 for (int k = f0; k < f1; k++) {
-                    int d = k * ldx + b0;
+                    int d = xo + k * ldx + b0;
                     for (int q = 0; q < nbk; q++) dst[d + q] = src[base[q] + k];
                 }
             }

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code batch} are computed from whatever the padding holds and then discarded: stores of
  * the last vector blend the old contents back, and reductions over the batch load the last
  * vector with a mask (so NaN or garbage in the padding never enters a dot product).
- * Callers guarantee ld >= nb for every activation tensor.
+ * Callers guarantee ld >= nb for every activation tensor; xb, yb, ab are the arrays' row-0 offsets.
  */
 final class Kernels {
     private Kernels() {}
@@ -61,22 +61,22 @@ final class Kernels {
      * held across the k loop (one X load feeds 4 FMAs).
      */
     static void gemm(float[] W, int wOff, int wsR, int wsK, int nk,
-                     int[] kIdx, int kOff, float[] X, int ldx,
-                     int[] rIdx, int rOff, int nr, float[] Y, int ldy,
+                     int[] kIdx, int kOff, float[] X, int xb, int ldx,
+                     int[] rIdx, int rOff, int nr, float[] Y, int yb, int ldy,
                      Cols c, boolean accumulate) {
         int r = 0;
-        for (; r + 6 <= nr; r += 6) gemm6(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff + r, Y, ldy, c, accumulate);
-        for (; r + 4 <= nr; r += 4) gemm4(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff + r, Y, ldy, c, accumulate);
-        for (; r < nr; r++) gemm1(W, wOff + r * wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx[rOff + r] * ldy, Y, c, accumulate);
+        for (; r + 6 <= nr; r += 6) gemm6(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff + r, Y, yb, ldy, c, accumulate);
+        for (; r + 4 <= nr; r += 4) gemm4(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff + r, Y, yb, ldy, c, accumulate);
+        for (; r < nr; r++) gemm1(W, wOff + r * wsR, wsK, nk, kIdx, kOff, X, xb, ldx, yb + rIdx[rOff + r] * ldy, Y, c, accumulate);
     }
 
     /** 6 rows x 2 vectors: 12 accumulators; per k two X loads and six broadcasts feed 12 FMAs. */
     private static void gemm6(float[] W, int w0, int wsR, int wsK, int nk,
-                              int[] kIdx, int kOff, float[] X, int ldx,
-                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate) {
+                              int[] kIdx, int kOff, float[] X, int xb, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int yb, int ldy, Cols c, boolean accumulate) {
         final int nb = c.nb;
-        int y0 = rIdx[rOff] * ldy, y1 = rIdx[rOff + 1] * ldy, y2 = rIdx[rOff + 2] * ldy;
-        int y3 = rIdx[rOff + 3] * ldy, y4 = rIdx[rOff + 4] * ldy, y5 = rIdx[rOff + 5] * ldy;
+        int y0 = yb + rIdx[rOff] * ldy, y1 = yb + rIdx[rOff + 1] * ldy, y2 = yb + rIdx[rOff + 2] * ldy;
+        int y3 = yb + rIdx[rOff + 3] * ldy, y4 = yb + rIdx[rOff + 4] * ldy, y5 = yb + rIdx[rOff + 5] * ldy;
         int w1 = w0 + wsR, w2 = w1 + wsR, w3 = w2 + wsR, w4 = w3 + wsR, w5 = w4 + wsR;
         int b = 0;
         for (; b + 2 * L <= nb; b += 2 * L) {
@@ -92,7 +92,7 @@ final class Kernels {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = FloatVector.zero(S);
             }
             for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                int xo = kIdx[kOff + k] * ldx + b;
+                int xo = xb + kIdx[kOff + k] * ldx + b;
                 FloatVector x0 = FloatVector.fromArray(S, X, xo);
                 FloatVector x1 = FloatVector.fromArray(S, X, xo + L);
                 FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
@@ -116,25 +116,25 @@ final class Kernels {
             store(a50, Y, y5, b, c); store(a51, Y, y5, b + L, c);
         }
         if (b < nb) {
-            gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff, Y, ldy, c, accumulate, b);
-            gemm1(W, w4, wsK, nk, kIdx, kOff, X, ldx, y4, Y, c, accumulate, b);
-            gemm1(W, w5, wsK, nk, kIdx, kOff, X, ldx, y5, Y, c, accumulate, b);
+            gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff, Y, yb, ldy, c, accumulate, b);
+            gemm1(W, w4, wsK, nk, kIdx, kOff, X, xb, ldx, y4, Y, c, accumulate, b);
+            gemm1(W, w5, wsK, nk, kIdx, kOff, X, xb, ldx, y5, Y, c, accumulate, b);
         }
     }
 
     private static void gemm4(float[] W, int w0, int wsR, int wsK, int nk,
-                              int[] kIdx, int kOff, float[] X, int ldx,
-                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate) {
-        gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, ldx, rIdx, rOff, Y, ldy, c, accumulate, 0);
+                              int[] kIdx, int kOff, float[] X, int xb, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int yb, int ldy, Cols c, boolean accumulate) {
+        gemm4(W, w0, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff, Y, yb, ldy, c, accumulate, 0);
     }
 
     /** 4 rows x 2 vectors from batch column b0 on. */
     private static void gemm4(float[] W, int w0, int wsR, int wsK, int nk,
-                              int[] kIdx, int kOff, float[] X, int ldx,
-                              int[] rIdx, int rOff, float[] Y, int ldy, Cols c, boolean accumulate, int b0) {
+                              int[] kIdx, int kOff, float[] X, int xb, int ldx,
+                              int[] rIdx, int rOff, float[] Y, int yb, int ldy, Cols c, boolean accumulate, int b0) {
         final int nb = c.nb;
-        int y0 = rIdx[rOff] * ldy, y1 = rIdx[rOff + 1] * ldy;
-        int y2 = rIdx[rOff + 2] * ldy, y3 = rIdx[rOff + 3] * ldy;
+        int y0 = yb + rIdx[rOff] * ldy, y1 = yb + rIdx[rOff + 1] * ldy;
+        int y2 = yb + rIdx[rOff + 2] * ldy, y3 = yb + rIdx[rOff + 3] * ldy;
         int w1 = w0 + wsR, w2 = w1 + wsR, w3 = w2 + wsR;
         int b = b0;
         for (; b + 2 * L <= nb; b += 2 * L) {
@@ -148,7 +148,7 @@ final class Kernels {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
             for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                int xo = kIdx[kOff + k] * ldx + b;
+                int xo = xb + kIdx[kOff + k] * ldx + b;
                 FloatVector x0 = FloatVector.fromArray(S, X, xo);
                 FloatVector x1 = FloatVector.fromArray(S, X, xo + L);
                 FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
@@ -174,7 +174,7 @@ final class Kernels {
                 a0 = a1 = a2 = a3 = FloatVector.zero(S);
             }
             for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                FloatVector x0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b);
+                FloatVector x0 = FloatVector.fromArray(S, X, xb + kIdx[kOff + k] * ldx + b);
                 a0 = x0.fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
                 a1 = x0.fma(FloatVector.broadcast(S, W[w1 + wk]), a1);
                 a2 = x0.fma(FloatVector.broadcast(S, W[w2 + wk]), a2);
@@ -185,13 +185,13 @@ final class Kernels {
         }
     }
 
-    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int ldx,
+    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int xb, int ldx,
                               int y0, float[] Y, Cols c, boolean accumulate) {
-        gemm1(W, w0, wsK, nk, kIdx, kOff, X, ldx, y0, Y, c, accumulate, 0);
+        gemm1(W, w0, wsK, nk, kIdx, kOff, X, xb, ldx, y0, Y, c, accumulate, 0);
     }
 
     /** One row from batch column b0 on. */
-    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int ldx,
+    private static void gemm1(float[] W, int w0, int wsK, int nk, int[] kIdx, int kOff, float[] X, int xb, int ldx,
                               int y0, float[] Y, Cols c, boolean accumulate, int b0) {
         final int nb = c.nb;
         int b = b0;
@@ -199,7 +199,7 @@ final class Kernels {
             FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
             FloatVector a1 = accumulate ? FloatVector.fromArray(S, Y, y0 + b + L) : FloatVector.zero(S);
             for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                int xo = kIdx[kOff + k] * ldx + b;
+                int xo = xb + kIdx[kOff + k] * ldx + b;
                 FloatVector w = FloatVector.broadcast(S, W[w0 + wk]);
                 a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
                 a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
@@ -209,7 +209,7 @@ final class Kernels {
         for (; b < nb; b += L) {
             FloatVector a0 = accumulate ? FloatVector.fromArray(S, Y, y0 + b) : FloatVector.zero(S);
             for (int k = 0, wk = 0; k < nk; k++, wk += wsK) {
-                a0 = FloatVector.fromArray(S, X, kIdx[kOff + k] * ldx + b)
+                a0 = FloatVector.fromArray(S, X, xb + kIdx[kOff + k] * ldx + b)
                         .fma(FloatVector.broadcast(S, W[w0 + wk]), a0);
             }
             store(a0, Y, y0, b, c);
@@ -217,43 +217,60 @@ final class Kernels {
     }
 
     /**
-     * One sparse row: y[b] = fin(init + sum_e W[wb+e] * X[idx[e]][b] + bias) over edges e in [e0, e1),
-     * fin = optional ReLU then denormal flush. init is y's current content when {@code init},
-     * else 0. A chunk of 4 vectors of the output row stays in registers while the row's
-     * edges are walked, so each edge costs one broadcast and 4 load+FMA pairs.
+     * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[idx[e]][b]
+     * over e in [e0, e1). A chunk of 8 vectors of the output row stays in registers while the edges are walked
+     * (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
+     * panel's edges touch (128 rows x 256 bytes per chunk) stay in L1 across the panel's rows.
      */
-    static void sparseRow(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int ldx,
-                          float[] Y, int yo, boolean init, float bias, boolean relu, Cols c) {
+    static void sparseRow(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                          float[] Y, int yo, boolean init, Cols c) {
+        // kept free of the bias/ReLU epilogue: with it C2 stops inlining the Vector API calls
+        // of this 8-accumulator loop (node-count cutoff) and boxes vectors, 50x slower
         final int nb = c.nb;
-        FloatVector bv = FloatVector.broadcast(S, bias);
         int b = 0;
-        for (; b + 4 * L <= nb; b += 4 * L) {
-            FloatVector a0, a1, a2, a3;
+        for (; b + 8 * L <= nb; b += 8 * L) {
+            FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+            int y = yo + b;
             if (init) {
-                a0 = FloatVector.fromArray(S, Y, yo + b); a1 = FloatVector.fromArray(S, Y, yo + b + L);
-                a2 = FloatVector.fromArray(S, Y, yo + b + 2 * L); a3 = FloatVector.fromArray(S, Y, yo + b + 3 * L);
+                a0 = FloatVector.fromArray(S, Y, y); a1 = FloatVector.fromArray(S, Y, y + L);
+                a2 = FloatVector.fromArray(S, Y, y + 2 * L); a3 = FloatVector.fromArray(S, Y, y + 3 * L);
+                a4 = FloatVector.fromArray(S, Y, y + 4 * L); a5 = FloatVector.fromArray(S, Y, y + 5 * L);
+                a6 = FloatVector.fromArray(S, Y, y + 6 * L); a7 = FloatVector.fromArray(S, Y, y + 7 * L);
             } else {
-                a0 = a1 = a2 = a3 = FloatVector.zero(S);
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = FloatVector.zero(S);
             }
             for (int e = e0; e < e1; e++) {
-                int xo = idx[e] * ldx + b;
+                int xo = xb + idx[e] * ldx + b;
                 FloatVector w = FloatVector.broadcast(S, W[wb + e]);
                 a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
                 a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
                 a2 = FloatVector.fromArray(S, X, xo + 2 * L).fma(w, a2);
                 a3 = FloatVector.fromArray(S, X, xo + 3 * L).fma(w, a3);
+                a4 = FloatVector.fromArray(S, X, xo + 4 * L).fma(w, a4);
+                a5 = FloatVector.fromArray(S, X, xo + 5 * L).fma(w, a5);
+                a6 = FloatVector.fromArray(S, X, xo + 6 * L).fma(w, a6);
+                a7 = FloatVector.fromArray(S, X, xo + 7 * L).fma(w, a7);
             }
-            store(fin(a0, bv, relu), Y, yo, b, c);
-            store(fin(a1, bv, relu), Y, yo, b + L, c);
-            store(fin(a2, bv, relu), Y, yo, b + 2 * L, c);
-            store(fin(a3, bv, relu), Y, yo, b + 3 * L, c);
+            store(a0, Y, yo, b, c); store(a1, Y, yo, b + L, c);
+            store(a2, Y, yo, b + 2 * L, c); store(a3, Y, yo, b + 3 * L, c);
+            store(a4, Y, yo, b + 4 * L, c); store(a5, Y, yo, b + 5 * L, c);
+            store(a6, Y, yo, b + 6 * L, c); store(a7, Y, yo, b + 7 * L, c);
         }
         for (; b < nb; b += L) {
             FloatVector a0 = init ? FloatVector.fromArray(S, Y, yo + b) : FloatVector.zero(S);
             for (int e = e0; e < e1; e++) {
-                a0 = FloatVector.fromArray(S, X, idx[e] * ldx + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
+                a0 = FloatVector.fromArray(S, X, xb + idx[e] * ldx + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
             }
-            store(fin(a0, bv, relu), Y, yo, b, c);
+            store(a0, Y, yo, b, c);
+        }
+    }
+
+    /** y[b] = flush(act((init ? y[b] : 0) + bias)): the epilogue of a row after all its tiles. */
+    static void finishRow(float[] Y, int yo, boolean init, float bias, boolean relu, Cols c) {
+        FloatVector bv = FloatVector.broadcast(S, bias);
+        for (int b = 0; b < c.nb; b += L) {
+            FloatVector a = init ? FloatVector.fromArray(S, Y, yo + b) : FloatVector.zero(S);
+            store(fin(a, bv, relu), Y, yo, b, c);
         }
     }
 
@@ -272,18 +289,18 @@ final class Kernels {
      * for r < nr, j < nc (weight gradient of a dense tile, correlation). Micro-kernel: 4 x 2
      * accumulator vectors, reduced across lanes once at the end.
      */
-    static void dotTile(float[] A, int lda, int[] rIdx, int rOff, int nr,
-                        float[] X, int ldx, int[] cIdx, int cOff, int nc,
+    static void dotTile(float[] A, int ab, int lda, int[] rIdx, int rOff, int nr,
+                        float[] X, int xb, int ldx, int[] cIdx, int cOff, int nc,
                         float[] out, int outOff, int outsR, Cols c) {
         final int nb = c.nb, full = c.full;
         int r = 0;
         for (; r + 4 <= nr; r += 4) {
-            int g0 = rIdx[rOff + r] * lda, g1 = rIdx[rOff + r + 1] * lda;
-            int g2 = rIdx[rOff + r + 2] * lda, g3 = rIdx[rOff + r + 3] * lda;
+            int g0 = ab + rIdx[rOff + r] * lda, g1 = ab + rIdx[rOff + r + 1] * lda;
+            int g2 = ab + rIdx[rOff + r + 2] * lda, g3 = ab + rIdx[rOff + r + 3] * lda;
             int o = outOff + r * outsR;
             int j = 0;
             for (; j + 2 <= nc; j += 2) {
-                int x0 = cIdx[cOff + j] * ldx, x1 = cIdx[cOff + j + 1] * ldx;
+                int x0 = xb + cIdx[cOff + j] * ldx, x1 = xb + cIdx[cOff + j + 1] * ldx;
                 FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
                 for (int b = 0; b < nb; b += L) {
@@ -312,14 +329,14 @@ final class Kernels {
                 out[o + 3 * outsR + j + 1] = flush(a31.reduceLanes(VectorOperators.ADD));
             }
             for (; j < nc; j++) {
-                int x0 = cIdx[cOff + j] * ldx;
-                for (int q = 0; q < 4; q++) out[o + q * outsR + j] = dot(A, rIdx[rOff + r + q] * lda, X, x0, c);
+                int x0 = xb + cIdx[cOff + j] * ldx;
+                for (int q = 0; q < 4; q++) out[o + q * outsR + j] = dot(A, ab + rIdx[rOff + r + q] * lda, X, x0, c);
             }
         }
         for (; r < nr; r++) {
-            int g0 = rIdx[rOff + r] * lda;
+            int g0 = ab + rIdx[rOff + r] * lda;
             int o = outOff + r * outsR;
-            for (int j = 0; j < nc; j++) out[o + j] = dot(A, g0, X, cIdx[cOff + j] * ldx, c);
+            for (int j = 0; j < nc; j++) out[o + j] = dot(A, g0, X, xb + cIdx[cOff + j] * ldx, c);
         }
     }
 
@@ -339,12 +356,12 @@ final class Kernels {
      * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[idx[e]][b] for e in [e0, e1).
      * Four edges at a time share each load of the gradient row.
      */
-    static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int ldx,
+    static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
                            float[] gw, int wb, Cols c) {
         final int nb = c.nb;
         int e = e0;
         for (; e + 4 <= e1; e += 4) {
-            int x0 = idx[e] * ldx, x1 = idx[e + 1] * ldx, x2 = idx[e + 2] * ldx, x3 = idx[e + 3] * ldx;
+            int x0 = xb + idx[e] * ldx, x1 = xb + idx[e + 1] * ldx, x2 = xb + idx[e + 2] * ldx, x3 = xb + idx[e + 3] * ldx;
             FloatVector a0, a1, a2, a3;
             a0 = a1 = a2 = a3 = FloatVector.zero(S);
             for (int b = 0; b < nb; b += L) {
@@ -359,6 +376,6 @@ final class Kernels {
             gw[wb + e + 2] = flush(a2.reduceLanes(VectorOperators.ADD));
             gw[wb + e + 3] = flush(a3.reduceLanes(VectorOperators.ADD));
         }
-        for (; e < e1; e++) gw[wb + e] = dot(G, go, X, idx[e] * ldx, c);
+        for (; e < e1; e++) gw[wb + e] = dot(G, go, X, xb + idx[e] * ldx, c);
     }
 }

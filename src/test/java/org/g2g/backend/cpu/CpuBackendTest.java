@@ -127,7 +127,7 @@ class CpuBackendTest {
         be.pack(p, ones, ind);
         float[] d = CpuTensor.of(ind);
         boolean[] h = new boolean[p.packedSize()];
-        for (int k = 0; k < h.length; k++) h[k] = d[k] == 0f;
+        for (int k = 0; k < h.length; k++) h[k] = d[CpuTensor.off(ind) + k] == 0f;
         return h;
     }
 
@@ -150,7 +150,7 @@ class CpuBackendTest {
         assertArrayEquals(dense, fast.unpack(fp, fw), "pack/unpack round trip");
         boolean[] hole = holes(fast, fp);
         float[] fwData = CpuTensor.of(fw);
-        for (int k = 0; k < hole.length; k++) if (hole[k]) assertEquals(0f, fwData[k], "packed hole holds 0");
+        for (int k = 0; k < hole.length; k++) if (hole[k]) assertEquals(0f, fwData[CpuTensor.off(fw) + k], "packed hole holds 0");
         float[] bias = random(rng, m.out);
         Tensor fb = input(fast, 1, m.out, bias), rb = input(ref, 1, m.out, bias);
 
@@ -178,9 +178,10 @@ class CpuBackendTest {
                 fast.weightGrad(fp, fx, fg, fgw, fgb, batch);
                 ref.weightGrad(rp, rx, rg, rgw, rgb, batch);
                 float[] gw = CpuTensor.of(fgw);
+                int go = CpuTensor.off(fgw);
                 for (int k = 0; k < fp.packedSize(); k++) {
-                    if (Float.isNaN(gw[k])) fail(at + " weightGrad: packed element " + k + " unwritten");
-                    if (hole[k] && gw[k] != 0f) fail(at + " weightGrad: hole " + k + " holds " + gw[k]);
+                    if (Float.isNaN(gw[go + k])) fail(at + " weightGrad: packed element " + k + " unwritten");
+                    if (hole[k] && gw[go + k] != 0f) fail(at + " weightGrad: hole " + k + " holds " + gw[go + k]);
                 }
                 assertClose(at + " weightGrad", ref.read(rgw), fast.unpack(fp, fgw));
                 assertClose(at + " biasGrad", ref.read(rgb), fast.read(fgb));
