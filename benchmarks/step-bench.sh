@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -Dbuild.dir=target -DskipTests compile
-exec java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xms1g -Xmx4g \
+exec java --add-modules jdk.incubator.vector -XX:ObjectAlignmentInBytes=64 -XX:+UseParallelGC -Xms1g -Xmx4g \
   -cp target/classes org.g2g.backend.cpu.StepBench "$@"

@@ -21,12 +21,15 @@ import org.g2g.model.Mask;
  */
 final class BlockPlan implements LayerPlan {
     /**
-     * Tiles at least this dense run as small GEMMs, the rest as sparse edges. Measured with
-     * StepBench's tile probe on the 2-core Zen3 (256-bit vectors): a 128x128 dense tile runs
-     * at about 3x the MAC rate of sparse edges, so the break-even density is about 0.3;
-     * G2G's diagonal blocks (1.0) and off-diagonal blocks (0.15) sit far on either side.
+     * Tiles at least this dense run as small GEMMs (holes multiplied as zeros), the rest as
+     * sparse edges. Measured with `StepBench --probe` on the 2-core Zen3 (256-bit vectors,
+     * forward + input gradient + weight gradient of a 1024x1024 layer of 128x128 tiles at one
+     * density, CPU time): dense tiles cost the same at any density (~21 ms, 75-78 GFLOP/s at
+     * density 1), sparse edges cost ~28 ms x density (55-60 useful GFLOP/s), so they cross
+     * at 0.70-0.75. G2G's diagonal blocks (1.0, and ~0.9 after DST moves) and off-diagonal
+     * blocks (0.15) sit far on either side.
      */
-    static final double DENSE_TILE_MIN_DENSITY = 0.35;
+    static final double DENSE_TILE_MIN_DENSITY = 0.7;
     /** Panel size: a 128-unit slice of a batch-256 activation is 128 KiB, which stays in L2. */
     static final int PANEL = 128;
 
