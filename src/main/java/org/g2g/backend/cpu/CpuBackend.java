@@ -300,13 +300,14 @@ public final class CpuBackend extends HostOps implements Backend {
             }
         });
         if (!norm) return;
+        double[] sx = new double[in];
+        for (int i = 0; i < in; i++) sx[i] = Math.sqrt(nx[i]);
         pool.run(t -> {
             int r0 = pool.split(out, t, 1), r1 = pool.split(out, t + 1, 1);
             for (int o = r0; o < r1; o++) {
                 double sy = Math.sqrt(ny[o]);
-                for (int i = 0; i < in; i++) {
-                    Sc[so + o * in + i] = (float) (Sc[so + o * in + i] / (sy * Math.sqrt(nx[i]) + 1e-8));
-                }
+                int row = so + o * in;
+                for (int i = 0; i < in; i++) Sc[row + i] = (float) (Sc[row + i] / (sy * sx[i] + 1e-8));
             }
         });
     }

@@ -76,7 +76,39 @@ public final class StepBench {
             System.out.printf(Locale.ROOT, "ratio g2g/dense: %.2fx (best rounds), %.2fx (median rounds)%n",
                     ms.best() / md.best(), ms.median() / md.median());
             correlation(be, batch, rng);
+            groupings(be, batch, rng);
         }
+    }
+
+    /** One 1024x1024 layer (forward + input gradient + weight gradient) per grouping: the permutation makes them cost the same. */
+    static void groupings(CpuBackend be, int batch, Random rng) {
+        int n = 1024;
+        Tensor x = be.tensor(n, batch), y = be.tensor(n, batch), g = be.tensor(n, batch), dx = be.tensor(n, batch);
+        float[] v = new float[n * batch];
+        for (int k = 0; k < v.length; k++) v[k] = (float) rng.nextGaussian();
+        be.write(x, v);
+        be.write(g, v);
+        Tensor bias = be.vector(n), gb = be.vector(n);
+        StringBuilder sb = new StringBuilder("layer 1024x1024 fwd+bwdIn+wgrad, best of 10:");
+        for (String kind : new String[] {"index", "interleaved", "random", "ER 0.256"}) {
+            Mask m = kind.startsWith("ER") ? MaskFactory.erdosRenyi(n, n, 0.256, rng)
+                    : MaskFactory.g2g(n, n, 8, 1.0, 0.15, Grouping.forLayer(kind, 0), rng);
+            LayerPlan p = be.plan(m);
+            Tensor w = be.vector(p.packedSize()), gw = be.vector(p.packedSize());
+            float[] dense = new float[n * n];
+            for (int k = 0; k < dense.length; k++) dense[k] = m.active[k] ? 0.01f : 0f;
+            be.pack(p, dense, w);
+            long best = Long.MAX_VALUE;
+            for (int r = 0; r < 13; r++) {
+                long s = System.nanoTime();
+                be.forward(p, w, bias, x, y, batch, true);
+                be.backwardInput(p, w, g, dx, batch);
+                be.weightGrad(p, x, g, gw, gb, batch);
+                if (r >= 3) best = Math.min(best, System.nanoTime() - s);
+            }
+            sb.append(String.format(Locale.ROOT, " %s %.2f ms;", kind, best * 1e-6));
+        }
+        System.out.println(sb);
     }
 
     /** One MLP's tensors and a training step through the Backend interface. */
