@@ -27,6 +27,12 @@ public final class StepBench {
     static final String[] OPS = {"gather", "forward", "loss", "backwardInput", "reluBackward", "weightGrad", "adam"};
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("--groupings")) {
+            try (CpuBackend be = new CpuBackend(0)) {
+                for (int k = 0; k < 3; k++) groupings(be, 256, new Random(3));
+            }
+            return;
+        }
         int threads = 0, batch = 256, steps = 10, warmup = 15, rounds = 7;
         boolean probe = false, sparseOnly = false;
         for (int k = 0; k < args.length; k++) {
@@ -89,7 +95,7 @@ public final class StepBench {
         be.write(x, v);
         be.write(g, v);
         Tensor bias = be.vector(n), gb = be.vector(n);
-        StringBuilder sb = new StringBuilder("layer 1024x1024 fwd+bwdIn+wgrad, best of 10:");
+        StringBuilder sb = new StringBuilder("layer 1024x1024 G=8 fwd+bwdIn+wgrad, best of 10:");
         for (String kind : new String[] {"index", "interleaved", "random", "ER 0.256"}) {
             Mask m = kind.startsWith("ER") ? MaskFactory.erdosRenyi(n, n, 0.256, rng)
                     : MaskFactory.g2g(n, n, 8, 1.0, 0.15, Grouping.forLayer(kind, 0), rng);
@@ -98,15 +104,19 @@ public final class StepBench {
             float[] dense = new float[n * n];
             for (int k = 0; k < dense.length; k++) dense[k] = m.active[k] ? 0.01f : 0f;
             be.pack(p, dense, w);
-            long best = Long.MAX_VALUE;
+            long best = Long.MAX_VALUE, bestCpu = Long.MAX_VALUE;
             for (int r = 0; r < 13; r++) {
-                long s = System.nanoTime();
+                long c0 = cpuNanos(), s = System.nanoTime();
                 be.forward(p, w, bias, x, y, batch, true);
                 be.backwardInput(p, w, g, dx, batch);
                 be.weightGrad(p, x, g, gw, gb, batch);
-                if (r >= 3) best = Math.min(best, System.nanoTime() - s);
+                long e = System.nanoTime();
+                if (r >= 3) {
+                    best = Math.min(best, e - s);
+                    bestCpu = Math.min(bestCpu, (cpuNanos() - c0) / be.threads());
+                }
             }
-            sb.append(String.format(Locale.ROOT, " %s %.2f ms;", kind, best * 1e-6));
+            sb.append(String.format(Locale.ROOT, " %s %.2f ms (CPU/thread %.2f ms);", kind, best * 1e-6, bestCpu * 1e-6));
         }
         System.out.println(sb);
     }
