@@ -55,6 +55,11 @@ final class BlockPlan implements LayerPlan {
     final int[] fwdSplit;                  // row-panel range of each thread (forward, weight gradient)
     final int[] bwdSplit;                  // column-panel range of each thread (input gradient)
     final float[] wT;                      // scratch: sparse weights in CSC order (input gradient)
+    final int[] csrColPos, cscRowPos;      // the same edges' permuted positions (for permuted copies)
+    final boolean rowIdentity, colIdentity;
+    final int[] ident;                     // 0, 1, 2, ...: index array over a permuted copy
+    /** Scratch for activations copied into permuted order (non-identity permutations only). */
+    private float[] xPerm, gPerm;
 
     BlockPlan(Mask mask, int threads) { this(mask, threads, DENSE_TILE_MIN_DENSITY); }
 
@@ -66,6 +71,10 @@ final class BlockPlan implements LayerPlan {
         boolean[] a = mask.active;
         rowPerm = groupOrder(mask.groupOut, out);
         colPerm = groupOrder(mask.groupIn, in);
+        rowIdentity = isIdentity(rowPerm);
+        colIdentity = isIdentity(colPerm);
+        ident = new int[Math.max(out, in)];
+        for (int k = 0; k < ident.length; k++) ident[k] = k;
         rpStart = panels(mask.groupOut, rowPerm);
         cpStart = panels(mask.groupIn, colPerm);
         nRp = rpStart.length - 1;
@@ -158,6 +167,7 @@ final class BlockPlan implements LayerPlan {
             rowPanelPtr[r * (nCp + 1) + nCp] = csrPtr[r + 1];
         }
         csrCol = Arrays.copyOf(colTmp, e);
+        csrColPos = Arrays.copyOf(colPosTmp, e);
         mac += e;
         macs = mac;
         packedSize = sparseBase + e;
@@ -168,11 +178,13 @@ final class BlockPlan implements LayerPlan {
         for (int j = 0; j < in; j++) cscPtr[j + 1] += cscPtr[j];
         int[] fill = Arrays.copyOf(cscPtr, in);
         cscRow = new int[e];
+        cscRowPos = new int[e];
         cscEdge = new int[e];
         for (int r = 0; r < out; r++) {
             for (int k = csrPtr[r]; k < csrPtr[r + 1]; k++) {
                 int q = fill[colPosTmp[k]]++;
                 cscRow[q] = rowPerm[r];
+                cscRowPos[q] = r;
                 cscEdge[q] = k;
             }
         }
@@ -225,6 +237,25 @@ final class BlockPlan implements LayerPlan {
             if (csrPtr[mid] <= k) lo = mid; else hi = mid - 1;
         }
         return lo;
+    }
+
+    private static boolean isIdentity(int[] perm) {
+        for (int k = 0; k < perm.length; k++) if (perm[k] != k) return false;
+        return true;
+    }
+
+    /** An aligned scratch array for `in` rows of stride ld (inputs in permuted order). */
+    float[] xScratch(int ld) {
+        int need = CpuTensor.ALIGN + in * ld;
+        if (xPerm == null || xPerm.length < need) xPerm = new float[need];
+        return xPerm;
+    }
+
+    /** An aligned scratch array for `out` rows of stride ld (output gradients in permuted order). */
+    float[] gScratch(int ld) {
+        int need = CpuTensor.ALIGN + out * ld;
+        if (gPerm == null || gPerm.length < need) gPerm = new float[need];
+        return gPerm;
     }
 
     /** Units in group order (stable), identity without labels. */

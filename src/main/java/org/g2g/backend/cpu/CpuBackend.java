@@ -150,9 +150,13 @@ public final class CpuBackend extends HostOps implements Backend {
             if (yp != y) copyCols(yp, y, batch);
             return;
         }
-        float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), X = CpuTensor.of(x), Y = CpuTensor.of(y);
+        float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), Y = CpuTensor.of(y);
         int ldx = x.ld, ldy = y.ld;
-        int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), xb = CpuTensor.off(x), yb = CpuTensor.off(y);
+        int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), yb = CpuTensor.off(y);
+        // inputs in group order: a tile's rows are then contiguous, whatever the grouping
+        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
+        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] kIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -161,7 +165,7 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[rp * p.nCp + cp];
                     if (off < 0) continue;
                     int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                    Kernels.gemm(W, wo + off, tc, 1, tc, p.colPerm, p.cpStart[cp], X, xb, ldx,
+                    Kernels.gemm(W, wo + off, tc, 1, tc, kIdx, p.cpStart[cp], X, xb, ldx,
                             p.rowPerm, r0, nr, Y, yb, ldy, c, !first);
                     first = false;
                 }
@@ -170,7 +174,7 @@ public final class CpuBackend extends HostOps implements Backend {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1) + cp;
-                        Kernels.sparseRow(W, wo + p.sparseBase, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                        Kernels.sparseRow(W, wo + p.sparseBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
                                 Y, yb + p.rowPerm[r] * ldy, !first, c);
                     }
                     first = false;
@@ -181,6 +185,17 @@ public final class CpuBackend extends HostOps implements Backend {
                 }
             }
         });
+    }
+
+    /** dst row k = src row perm[k] (the padded batch columns), rows split over the threads; returns dst. */
+    private float[] permutedCopy(Tensor src, int[] perm, float[] dst, Kernels.Cols c) {
+        float[] s = CpuTensor.of(src);
+        int so = CpuTensor.off(src), ld = src.ld, n = perm.length, cols = c.nb;
+        pool.run(t -> {
+            int k0 = pool.split(n, t, 1), k1 = pool.split(n, t + 1, 1);
+            for (int k = k0; k < k1; k++) System.arraycopy(s, so + perm[k] * ld, dst, CpuTensor.ALIGN + k * ld, cols);
+        });
+        return dst;
     }
 
     @Override
@@ -195,9 +210,13 @@ public final class CpuBackend extends HostOps implements Backend {
             if (xp != dx) copyCols(xp, dx, batch);
             return;
         }
-        float[] W = CpuTensor.of(w), G = CpuTensor.of(dy), D = CpuTensor.of(dx);
+        float[] W = CpuTensor.of(w), D = CpuTensor.of(dx);
         int ldg = dy.ld, ldd = dx.ld;
-        int wo = CpuTensor.off(w), gb = CpuTensor.off(dy), db = CpuTensor.off(dx);
+        int wo = CpuTensor.off(w), db = CpuTensor.off(dx);
+        // output gradients in group order: a tile's rows are then contiguous, whatever the grouping
+        float[] G = p.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, p.rowPerm, p.gScratch(ldg), c);
+        int gb = p.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
+        int[] kIdx = p.rowIdentity ? p.rowPerm : p.ident, spIdx = p.rowIdentity ? p.cscRow : p.cscRowPos;
         float[] wT = p.wT;
         pool.run(t -> {
             int cpa = p.bwdSplit[t], cpb = p.bwdSplit[t + 1];
@@ -212,7 +231,7 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[rp * p.nCp + cp];
                     if (off < 0) continue;
                     int tr = p.rpStart[rp + 1] - p.rpStart[rp];
-                    Kernels.gemm(W, wo + off, 1, nc, tr, p.rowPerm, p.rpStart[rp], G, gb, ldg,
+                    Kernels.gemm(W, wo + off, 1, nc, tr, kIdx, p.rpStart[rp], G, gb, ldg,
                             p.colPerm, j0, nc, D, db, ldd, c, !first);
                     first = false;
                 }
@@ -220,7 +239,7 @@ public final class CpuBackend extends HostOps implements Backend {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int j = j0; j < j0 + nc; j++) {
                         int q = j * (p.nRp + 1) + rp;
-                        Kernels.sparseRow(wT, 0, p.cscRow, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
+                        Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
                                 D, db + p.colPerm[j] * ldd, !first, c);
                     }
                     first = false;
