@@ -258,9 +258,12 @@ public final class CpuBackend extends HostOps implements Backend {
                     gw, gb, batch);
             return;
         }
-        float[] X = CpuTensor.of(x), G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
+        float[] G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int ldx = x.ld, ldg = dy.ld;
-        int xb = CpuTensor.off(x), gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        int gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
+        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] cIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -270,12 +273,12 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[tile];
                     if (off >= 0) {
                         int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                        Kernels.dotTile(G, gb0, ldg, p.rowPerm, r0, nr, X, xb, ldx, p.colPerm, p.cpStart[cp], tc, GW, gwo + off, tc, c);
+                        Kernels.dotTile(G, gb0, ldg, p.rowPerm, r0, nr, X, xb, ldx, cIdx, p.cpStart[cp], tc, GW, gwo + off, tc, c);
                         for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, gb0 + p.rowPerm[r] * ldg, p.csrCol, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                            Kernels.sparseDots(G, gb0 + p.rowPerm[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
                                     X, xb, ldx, GW, gwo + p.sparseBase, c);
                         }
                     }
