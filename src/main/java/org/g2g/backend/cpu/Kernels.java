@@ -64,8 +64,11 @@ final class Kernels {
                      int[] kIdx, int kOff, float[] X, int xb, int ldx,
                      int[] rIdx, int rOff, int nr, float[] Y, int yb, int ldy,
                      Cols c, boolean accumulate) {
+        // 6-row blocks, then 4-row blocks, single rows last; 128 = 20*6 + 2*4 rather than 21*6 + 2*1
+        int n6 = nr / 6;
+        if (n6 > 0 && (nr % 6 == 2 || nr % 6 == 3)) n6--;
         int r = 0;
-        for (; r + 6 <= nr; r += 6) gemm6(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff + r, Y, yb, ldy, c, accumulate);
+        for (; r < 6 * n6; r += 6) gemm6(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff + r, Y, yb, ldy, c, accumulate);
         for (; r + 4 <= nr; r += 4) gemm4(W, wOff + r * wsR, wsR, wsK, nk, kIdx, kOff, X, xb, ldx, rIdx, rOff + r, Y, yb, ldy, c, accumulate);
         for (; r < nr; r++) gemm1(W, wOff + r * wsR, wsK, nk, kIdx, kOff, X, xb, ldx, yb + rIdx[rOff + r] * ldy, Y, c, accumulate);
     }
