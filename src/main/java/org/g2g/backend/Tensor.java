@@ -2,7 +2,8 @@ package org.g2g.backend;
 
 /**
  * A row-major float matrix owned by a backend (host array or device memory).
- * Row r starts at element r * ld; only the first {@code cols} of each row are meaningful.
+ * Row r starts at element r * ld after a backend-chosen start (CpuTensor.off: an alignment
+ * offset); only the first {@code cols} of each row are meaningful.
  * Activations are feature-major: rows = units, cols = batch capacity, so every kernel
  * vectorises along the batch and a sparse edge streams one contiguous activation row.
  */

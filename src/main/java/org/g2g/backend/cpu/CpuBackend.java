@@ -1,6 +1,447 @@
 package org.g2g.backend.cpu;
 
-/** TEMPORARY stand-in until the fast kernels land: the reference loops. */
-public final class CpuBackend extends ReferenceBackend {
-    public CpuBackend(int threads) {}
+import static org.g2g.backend.cpu.Kernels.L;
+import static org.g2g.backend.cpu.Kernels.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.IntVector;
+import org.g2g.backend.LayerPlan;
+import org.g2g.backend.Tensor;
+import org.g2g.model.Mask;
+
+/**
+ * The fast CPU backend: block-masked layers ({@link BlockPlan}: dense group tiles as small
+ * GEMMs, the rest as sparse edges) with register-tiled Vector API kernels ({@link Kernels}),
+ * on a fixed pool of threads with static work partitioning, so results are bit-identical
+ * run to run for a given thread count.
+ *
+ * Partitioning: forward and weight gradient split row panels, the input gradient splits
+ * column panels, so every output element has one owner and one summation order.
+ * Denormals: activations, input gradients, ReLU-masked gradients and weight gradients are
+ * flushed below 1e-30 (Java cannot set FTZ); Adam flushes its state like {@link HostOps}.
+ *
+ * JVM flags: --add-modules jdk.incubator.vector (required); -XX:ObjectAlignmentInBytes=64 (rows
+ * start on 64-byte boundaries only then, see {@link CpuTensor}; ~30% on the sparse kernels);
+ * -XX:+UseParallelGC.
+ */
+public final class CpuBackend extends HostOps implements Backend {
+    private final WorkPool pool;
+
+    public CpuBackend(int threads) {
+        int n = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        this.pool = new WorkPool(n);
+    }
+
+    public int threads() { return pool.threads; }
+
+    @Override public String name() { return "cpu"; }
+
+    @Override
+    public String description() {
+        return "CPU (" + System.getProperty("os.arch") + "), " + pool.threads + " threads, Vector API "
+                + S.vectorBitSize() + "-bit (" + L + " floats), rows 64-byte aligned: "
+                + (objectAlignment() >= 64 ? "yes" : "no (pass -XX:ObjectAlignmentInBytes=64, ~30% faster)");
+    }
+
+    /** The JVM's object alignment: rows are 64-byte aligned only when objects are. */
+    static int objectAlignment() {
+        try {
+            var hs = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Integer.parseInt(hs.getVMOption("ObjectAlignmentInBytes").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return 8;
+        }
+    }
+
+    // ---- layers ----
+
+    @Override
+    public LayerPlan plan(Mask mask) { return new BlockPlan(mask, pool.threads); }
+
+    private static BlockPlan bp(LayerPlan p) {
+        if (!(p instanceof BlockPlan b)) throw new IllegalArgumentException("plan was not made by CpuBackend");
+        return b;
+    }
+
+    @Override
+    public void pack(LayerPlan lp, float[] dense, Tensor packed) {
+        BlockPlan p = bp(lp);
+        float[] d = CpuTensor.of(packed);
+        int po = CpuTensor.off(packed);
+        boolean[] a = p.mask.active;
+        int in = p.in;
+        for (int rp = 0; rp < p.nRp; rp++) {
+            for (int cp = 0; cp < p.nCp; cp++) {
+                int off = p.tileOff[rp * p.nCp + cp];
+                if (off < 0) continue;
+                int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                for (int r = p.rpStart[rp]; r < p.rpStart[rp + 1]; r++) {
+                    int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
+                    for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
+                        int k = base + p.colPerm[j];
+                        d[po + o + j] = a[k] ? dense[k] : 0f;
+                    }
+                }
+            }
+        }
+        for (int r = 0; r < p.out; r++) {
+            int base = p.rowPerm[r] * in;
+            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) d[po + p.sparseBase + e] = dense[base + p.csrCol[e]];
+        }
+    }
+
+    @Override
+    public float[] unpack(LayerPlan lp, Tensor packed) {
+        BlockPlan p = bp(lp);
+        float[] d = CpuTensor.of(packed);
+        int po = CpuTensor.off(packed);
+        boolean[] a = p.mask.active;
+        int in = p.in;
+        float[] dense = new float[p.out * in];
+        for (int rp = 0; rp < p.nRp; rp++) {
+            for (int cp = 0; cp < p.nCp; cp++) {
+                int off = p.tileOff[rp * p.nCp + cp];
+                if (off < 0) continue;
+                int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                for (int r = p.rpStart[rp]; r < p.rpStart[rp + 1]; r++) {
+                    int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
+                    for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
+                        int k = base + p.colPerm[j];
+                        if (a[k]) dense[k] = d[po + o + j];
+                    }
+                }
+            }
+        }
+        for (int r = 0; r < p.out; r++) {
+            int base = p.rowPerm[r] * in;
+            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) dense[base + p.csrCol[e]] = d[po + p.sparseBase + e];
+        }
+        return dense;
+    }
+
+    /** True when every vector of the padded batch fits inside the row stride. */
+    private static boolean fits(Tensor t, Kernels.Cols c) { return t.ld >= c.nb; }
+
+    /** A copy of t's first `batch` columns with a row stride the kernels can use. */
+    private CpuTensor padded(Tensor t, int batch, boolean copyIn) {
+        CpuTensor p = new CpuTensor(t.rows, Math.max(t.cols, batch), paddedLd(Math.max(Math.max(t.cols, batch), L)), CpuTensor.ALIGN);
+        if (copyIn) copyCols(t, p, batch);
+        return p;
+    }
+
+    private static void copyCols(Tensor src, Tensor dst, int batch) {
+        float[] s = CpuTensor.of(src), d = CpuTensor.of(dst);
+        int so = CpuTensor.off(src), dof = CpuTensor.off(dst);
+        for (int r = 0; r < src.rows; r++) System.arraycopy(s, so + r * src.ld, d, dof + r * dst.ld, batch);
+    }
+
+    @Override
+    public void forward(LayerPlan lp, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu) {
+        BlockPlan p = bp(lp);
+        Kernels.Cols c = new Kernels.Cols(batch);
+        if (batch <= 0) return;
+        if (!fits(x, c) || !fits(y, c)) {
+            Tensor xp = fits(x, c) ? x : padded(x, batch, true);
+            Tensor yp = fits(y, c) ? y : padded(y, batch, false);
+            forward(lp, w, bias, xp, yp, batch, relu);
+            if (yp != y) copyCols(yp, y, batch);
+            return;
+        }
+        float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), Y = CpuTensor.of(y);
+        int ldx = x.ld, ldy = y.ld;
+        int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), yb = CpuTensor.off(y);
+        // inputs in group order: a tile's rows are then contiguous, whatever the grouping
+        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
+        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] kIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
+        pool.run(t -> {
+            for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
+                int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
+                boolean first = true;
+                for (int cp = 0; cp < p.nCp; cp++) {
+                    int off = p.tileOff[rp * p.nCp + cp];
+                    if (off < 0) continue;
+                    int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                    Kernels.gemm(W, wo + off, tc, 1, tc, kIdx, p.cpStart[cp], X, xb, ldx,
+                            p.rowPerm, r0, nr, Y, yb, ldy, c, !first);
+                    first = false;
+                }
+                // sparse tiles panel by panel (the panel's X rows stay in L1), then bias, ReLU, flush
+                for (int cp = 0; cp < p.nCp; cp++) {
+                    if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
+                    for (int r = r0; r < r0 + nr; r++) {
+                        int q = r * (p.nCp + 1) + cp;
+                        Kernels.sparseRow(W, wo + p.sparseBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                                Y, yb + p.rowPerm[r] * ldy, !first, c);
+                    }
+                    first = false;
+                }
+                for (int r = r0; r < r0 + nr; r++) {
+                    int o = p.rowPerm[r];
+                    Kernels.finishRow(Y, yb + o * ldy, !first, B[bo + o], relu, c);
+                }
+            }
+        });
+    }
+
+    /** dst row k = src row perm[k] (the padded batch columns), rows split over the threads; returns dst. */
+    private float[] permutedCopy(Tensor src, int[] perm, float[] dst, Kernels.Cols c) {
+        float[] s = CpuTensor.of(src);
+        int so = CpuTensor.off(src), ld = src.ld, n = perm.length, cols = c.nb;
+        pool.run(t -> {
+            int k0 = pool.split(n, t, 1), k1 = pool.split(n, t + 1, 1);
+            for (int k = k0; k < k1; k++) System.arraycopy(s, so + perm[k] * ld, dst, CpuTensor.ALIGN + k * ld, cols);
+        });
+        return dst;
+    }
+
+    @Override
+    public void backwardInput(LayerPlan lp, Tensor w, Tensor dy, Tensor dx, int batch) {
+        BlockPlan p = bp(lp);
+        Kernels.Cols c = new Kernels.Cols(batch);
+        if (batch <= 0) return;
+        if (!fits(dy, c) || !fits(dx, c)) {
+            Tensor gp = fits(dy, c) ? dy : padded(dy, batch, true);
+            Tensor xp = fits(dx, c) ? dx : padded(dx, batch, false);
+            backwardInput(lp, w, gp, xp, batch);
+            if (xp != dx) copyCols(xp, dx, batch);
+            return;
+        }
+        float[] W = CpuTensor.of(w), D = CpuTensor.of(dx);
+        int ldg = dy.ld, ldd = dx.ld;
+        int wo = CpuTensor.off(w), db = CpuTensor.off(dx);
+        // output gradients in group order: a tile's rows are then contiguous, whatever the grouping
+        float[] G = p.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, p.rowPerm, p.gScratch(ldg), c);
+        int gb = p.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
+        int[] kIdx = p.rowIdentity ? p.rowPerm : p.ident, spIdx = p.rowIdentity ? p.cscRow : p.cscRowPos;
+        float[] wT = p.wT;
+        pool.run(t -> {
+            int cpa = p.bwdSplit[t], cpb = p.bwdSplit[t + 1];
+            // this thread's columns' sparse weights, gathered into CSC order
+            for (int q = p.cscPtr[p.cpStart[cpa]]; q < p.cscPtr[p.cpStart[cpb]]; q++) {
+                wT[q] = W[wo + p.sparseBase + p.cscEdge[q]];
+            }
+            for (int cp = cpa; cp < cpb; cp++) {
+                int j0 = p.cpStart[cp], nc = p.cpStart[cp + 1] - j0;
+                boolean first = true;
+                for (int rp = 0; rp < p.nRp; rp++) {
+                    int off = p.tileOff[rp * p.nCp + cp];
+                    if (off < 0) continue;
+                    int tr = p.rpStart[rp + 1] - p.rpStart[rp];
+                    Kernels.gemm(W, wo + off, 1, nc, tr, kIdx, p.rpStart[rp], G, gb, ldg,
+                            p.colPerm, j0, nc, D, db, ldd, c, !first);
+                    first = false;
+                }
+                for (int rp = 0; rp < p.nRp; rp++) {
+                    if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
+                    for (int j = j0; j < j0 + nc; j++) {
+                        int q = j * (p.nRp + 1) + rp;
+                        Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
+                                D, db + p.colPerm[j] * ldd, !first, c);
+                    }
+                    first = false;
+                }
+                for (int j = j0; j < j0 + nc; j++) Kernels.finishRow(D, db + p.colPerm[j] * ldd, !first, 0f, false, c);
+            }
+        });
+    }
+
+    @Override
+    public void weightGrad(LayerPlan lp, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
+        BlockPlan p = bp(lp);
+        Kernels.Cols c = new Kernels.Cols(batch);
+        if (!fits(x, c) || !fits(dy, c)) {
+            weightGrad(lp, fits(x, c) ? x : padded(x, batch, true), fits(dy, c) ? dy : padded(dy, batch, true),
+                    gw, gb, batch);
+            return;
+        }
+        float[] G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
+        int ldx = x.ld, ldg = dy.ld;
+        int gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
+        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] cIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
+        pool.run(t -> {
+            for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
+                int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
+                // column panel by column panel, so the X rows a panel's edges read (PANEL x batch) stay in L2
+                for (int cp = 0; cp < p.nCp; cp++) {
+                    int tile = rp * p.nCp + cp;
+                    int off = p.tileOff[tile];
+                    if (off >= 0) {
+                        int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                        Kernels.dotTile(G, gb0, ldg, p.rowPerm, r0, nr, X, xb, ldx, cIdx, p.cpStart[cp], tc, GW, gwo + off, tc, c);
+                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
+                    } else {
+                        for (int r = r0; r < r0 + nr; r++) {
+                            int q = r * (p.nCp + 1) + cp;
+                            Kernels.sparseDots(G, gb0 + p.rowPerm[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, ldx, GW, gwo + p.sparseBase, c);
+                        }
+                    }
+                }
+                for (int r = r0; r < r0 + nr; r++) {
+                    int o = p.rowPerm[r];
+                    GB[gbo + o] = batch > 0 ? Kernels.sum(G, gb0 + o * ldg, c) : 0f;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores) {
+        Kernels.Cols c = new Kernels.Cols(batch);
+        int out = y.rows, in = x.rows;
+        Tensor ya = y, xa = x;
+        if (kind == Correlation.PEARSON) {
+            ya = centred(y, batch);
+            xa = centred(x, batch);
+        } else if (!fits(y, c) || !fits(x, c)) {
+            ya = fits(y, c) ? y : padded(y, batch, true);
+            xa = fits(x, c) ? x : padded(x, batch, true);
+        }
+        float[] Y = CpuTensor.of(ya), X = CpuTensor.of(xa), Sc = CpuTensor.of(scores);
+        int ldy = ya.ld, ldx = xa.ld;
+        int yb = CpuTensor.off(ya), xb = CpuTensor.off(xa), so = CpuTensor.off(scores);
+        int[] rIdx = identity(out), cIdx = identity(in);
+        float[] ny = new float[out], nx = new float[in];
+        boolean norm = kind != Correlation.RAW;
+        pool.run(t -> {
+            int r0 = pool.split(out, t, 4), r1 = pool.split(out, t + 1, 4);
+            int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
+            if (norm) {
+                for (int o = r0; o < r1; o++) ny[o] = Kernels.dot(Y, yb + o * ldy, Y, yb + o * ldy, c);
+                for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, xb + i * ldx, X, xb + i * ldx, c);
+            }
+            for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
+                int nc = Math.min(BlockPlan.PANEL, in - j0);
+                Kernels.dotTile(Y, yb, ldy, rIdx, r0, r1 - r0, X, xb, ldx, cIdx, j0, nc, Sc, so + r0 * in + j0, in, c);
+            }
+        });
+        if (!norm) return;
+        double[] sx = new double[in];
+        for (int i = 0; i < in; i++) sx[i] = Math.sqrt(nx[i]);
+        pool.run(t -> {
+            int r0 = pool.split(out, t, 1), r1 = pool.split(out, t + 1, 1);
+            for (int o = r0; o < r1; o++) {
+                double sy = Math.sqrt(ny[o]);
+                int row = so + o * in;
+                for (int i = 0; i < in; i++) Sc[row + i] = (float) (Sc[row + i] / (sy * sx[i] + 1e-8));
+            }
+        });
+    }
+
+    /** Rows minus their mean over the batch, zero past the batch. */
+    private CpuTensor centred(Tensor t, int batch) {
+        CpuTensor p = new CpuTensor(t.rows, Math.max(batch, 1), paddedLd(Math.max(batch, L)), CpuTensor.ALIGN);
+        float[] s = CpuTensor.of(t), d = p.data;
+        int so = CpuTensor.off(t);
+        for (int r = 0; r < t.rows; r++) {
+            double mean = 0;
+            for (int b = 0; b < batch; b++) mean += s[so + r * t.ld + b];
+            mean /= Math.max(batch, 1);
+            for (int b = 0; b < batch; b++) d[p.off + r * p.ld + b] = (float) (s[so + r * t.ld + b] - mean);
+        }
+        return p;
+    }
+
+    private static int[] identity(int n) {
+        int[] a = new int[n];
+        for (int k = 0; k < n; k++) a[k] = k;
+        return a;
+    }
+
+    // ---- O(params) and O(units x batch) ops ----
+
+    @Override
+    public void reluBackward(Tensor y, Tensor dy, int batch) {
+        float[] A = CpuTensor.of(y), G = CpuTensor.of(dy);
+        int rows = y.rows, lda = y.ld, ldg = dy.ld, ao = CpuTensor.off(y), go = CpuTensor.off(dy);
+        int full = batch / L * L;
+        pool.run(t -> {
+            int r0 = pool.split(rows, t, 1), r1 = pool.split(rows, t + 1, 1);
+            for (int r = r0; r < r1; r++) {
+                int ya = ao + r * lda, ga = go + r * ldg;
+                for (int b = 0; b < full; b += L) {
+                    FloatVector a = FloatVector.fromArray(S, A, ya + b);
+                    FloatVector g = FloatVector.fromArray(S, G, ga + b);
+                    g = g.blend(0f, a.compare(VectorOperators.LE, 0f).or(g.abs().compare(VectorOperators.LT, Kernels.TINY)));
+                    g.intoArray(G, ga + b);
+                }
+                for (int b = full; b < batch; b++) {
+                    if (A[ya + b] <= 0f || Math.abs(G[ga + b]) < Kernels.TINY) G[ga + b] = 0f;
+                }
+            }
+        });
+    }
+
+    /** Vector Adam, elementwise identical to {@link HostOps#adam} (same operation order, no fused multiply-add). */
+    @Override
+    public void adam(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                     float eps, float weightDecay, long t) {
+        float[] W = CpuTensor.of(w), G = CpuTensor.of(g), M = CpuTensor.of(m), V = CpuTensor.of(v);
+        float bc1 = (float) (1 - Math.pow(beta1, t));
+        float bc2 = (float) (1 - Math.pow(beta2, t));
+        float step = lr / bc1;
+        float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
+        float ob1 = 1 - beta1, ob2 = 1 - beta2;
+        int n = (int) w.size();
+        int wo = CpuTensor.off(w), go = CpuTensor.off(g), mo = CpuTensor.off(m), vo = CpuTensor.off(v);
+        int parts = n < 1 << 15 ? 1 : pool.threads;
+        java.util.function.IntConsumer body = part -> {
+            int k0 = (int) ((long) n * part / parts) / L * L;
+            int k1 = part == parts - 1 ? n : (int) ((long) n * (part + 1) / parts) / L * L;
+            int k = k0;
+            for (; k + L <= k1; k += L) {
+                FloatVector wk = FloatVector.fromArray(S, W, wo + k);
+                FloatVector gk = FloatVector.fromArray(S, G, go + k).add(wk.mul(weightDecay));
+                FloatVector mk = FloatVector.fromArray(S, M, mo + k).mul(beta1).add(gk.mul(ob1));
+                FloatVector vk = FloatVector.fromArray(S, V, vo + k).mul(beta2).add(gk.mul(ob2).mul(gk));
+                mk = mk.blend(0f, mk.abs().compare(VectorOperators.LT, 1e-30f));
+                vk = vk.blend(0f, vk.compare(VectorOperators.LT, 1e-30f));
+                mk.intoArray(M, mo + k);
+                vk.intoArray(V, vo + k);
+                wk.sub(mk.mul(step).div(vk.sqrt().mul(invSqrtBc2).add(eps))).intoArray(W, wo + k);
+            }
+            for (; k < k1; k++) {
+                float gk = G[go + k] + weightDecay * W[wo + k];
+                float mk = beta1 * M[mo + k] + (1 - beta1) * gk;
+                float vk = beta2 * V[vo + k] + (1 - beta2) * gk * gk;
+                if (Math.abs(mk) < 1e-30f) mk = 0f;
+                if (vk < 1e-30f) vk = 0f;
+                M[mo + k] = mk;
+                V[vo + k] = vk;
+                W[wo + k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
+            }
+        };
+        if (parts == 1) body.accept(0);
+        else pool.run(p -> { if (p < parts) body.accept(p); });
+    }
+
+    /** Gathers by blocks of 8 samples so each feature row of x is written in runs. */
+    @Override
+    public void gather(Tensor images, IntVector labels, IntVector order, int offset, int batch, Tensor x, IntVector yb) {
+        float[] src = CpuTensor.of(images), dst = CpuTensor.of(x);
+        int[] lab = CpuIntVector.of(labels), ord = CpuIntVector.of(order), out = CpuIntVector.of(yb);
+        int f = images.cols, lds = images.ld, ldx = x.ld, io = CpuTensor.off(images), xo = CpuTensor.off(x);
+        for (int b = 0; b < batch; b++) out[b] = lab[ord[offset + b]];
+        pool.run(t -> {
+            int f0 = pool.split(f, t, 16), f1 = pool.split(f, t + 1, 16);
+            int[] base = new int[8];
+            for (int b0 = 0; b0 < batch; b0 += 8) {
+                int nbk = Math.min(8, batch - b0);
+                for (int q = 0; q < nbk; q++) base[q] = io + ord[offset + b0 + q] * lds;
+                for (int k = f0; k < f1; k++) {
+                    int d = xo + k * ldx + b0;
+                    for (int q = 0; q < nbk; q++) dst[d + q] = src[base[q] + k];
+                }
+            }
+        });
+    }
+
+    @Override
+    public void close() { pool.close(); }
 }

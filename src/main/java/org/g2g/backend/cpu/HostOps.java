@@ -18,21 +18,23 @@ public abstract class HostOps {
     }
 
     public Tensor tensor(int rows, int cols) {
-        return new CpuTensor(rows, cols, rows == 1 ? cols : paddedLd(cols));
+        return new CpuTensor(rows, cols, rows == 1 ? cols : paddedLd(cols), CpuTensor.ALIGN);
     }
 
     public IntVector ints(int n) { return new CpuIntVector(n); }
 
     public void write(Tensor t, float[] src) {
         float[] d = CpuTensor.of(t);
+        int o = CpuTensor.off(t);
         if (src.length != t.rows * t.cols) throw new IllegalArgumentException("write: size mismatch");
-        for (int r = 0; r < t.rows; r++) System.arraycopy(src, r * t.cols, d, r * t.ld, t.cols);
+        for (int r = 0; r < t.rows; r++) System.arraycopy(src, r * t.cols, d, o + r * t.ld, t.cols);
     }
 
     public float[] read(Tensor t) {
         float[] d = CpuTensor.of(t);
         float[] out = new float[t.rows * t.cols];
-        for (int r = 0; r < t.rows; r++) System.arraycopy(d, r * t.ld, out, r * t.cols, t.cols);
+        int o = CpuTensor.off(t);
+        for (int r = 0; r < t.rows; r++) System.arraycopy(d, o + r * t.ld, out, r * t.cols, t.cols);
         return out;
     }
 
@@ -46,13 +48,19 @@ public abstract class HostOps {
 
     public void copy(Tensor src, Tensor dst) {
         float[] s = CpuTensor.of(src), d = CpuTensor.of(dst);
-        System.arraycopy(s, 0, d, 0, Math.min(s.length, d.length));
+        int so = CpuTensor.off(src), dof = CpuTensor.off(dst);
+        if (so == dof && src.ld == dst.ld) {
+            System.arraycopy(s, so, d, dof, Math.min(s.length, d.length) - so);
+        } else {
+            int rows = Math.min(src.rows, dst.rows), cols = Math.min(src.cols, dst.cols);
+            for (int r = 0; r < rows; r++) System.arraycopy(s, so + r * src.ld, d, dof + r * dst.ld, cols);
+        }
     }
 
     public void reluBackward(Tensor y, Tensor dy, int batch) {
         float[] a = CpuTensor.of(y), g = CpuTensor.of(dy);
         for (int r = 0; r < y.rows; r++) {
-            int ya = r * y.ld, ga = r * dy.ld;
+            int ya = CpuTensor.off(y) + r * y.ld, ga = CpuTensor.off(dy) + r * dy.ld;
             for (int b = 0; b < batch; b++) if (a[ya + b] <= 0f) g[ga + b] = 0f;
         }
     }
@@ -62,37 +70,42 @@ public abstract class HostOps {
         float[] dz = dlogits == null ? null : CpuTensor.of(dlogits);
         int[] y = CpuIntVector.of(labels);
         float[] st = CpuTensor.of(stats);
-        int c = logits.rows, ld = logits.ld;
+        int c = logits.rows, ld = logits.ld, zo = CpuTensor.off(logits), so = CpuTensor.off(stats);
+        int dzo = dlogits == null ? 0 : CpuTensor.off(dlogits);
         double lossSum = 0;
         int correct = 0;
         for (int b = 0; b < batch; b++) {
             float max = Float.NEGATIVE_INFINITY;
             int arg = 0;
             for (int k = 0; k < c; k++) {
-                float v = z[k * ld + b];
+                float v = z[zo + k * ld + b];
                 if (v > max) { max = v; arg = k; }
             }
             double sum = 0;
-            for (int k = 0; k < c; k++) sum += Math.exp(z[k * ld + b] - max);
+            for (int k = 0; k < c; k++) sum += Math.exp(z[zo + k * ld + b] - max);
             double logSum = Math.log(sum) + max;
             int label = y[b];
-            lossSum += logSum - z[label * ld + b];
+            lossSum += logSum - z[zo + label * ld + b];
             if (arg == label) correct++;
             if (dz != null) {
                 for (int k = 0; k < c; k++) {
-                    double p = Math.exp(z[k * ld + b] - logSum);
-                    dz[k * dlogits.ld + b] = (float) ((p - (k == label ? 1.0 : 0.0)) / batch);
+                    double p = Math.exp(z[zo + k * ld + b] - logSum);
+                    dz[dzo + k * dlogits.ld + b] = (float) ((p - (k == label ? 1.0 : 0.0)) / batch);
                 }
             }
         }
-        st[0] += (float) lossSum;
-        st[1] += correct;
+        st[so] += (float) lossSum;
+        st[so + 1] += correct;
     }
 
     public void ema(Tensor acc, Tensor cur, float beta) {
         float[] a = CpuTensor.of(acc), c = CpuTensor.of(cur);
         float w = 1f - beta;
-        for (int k = 0; k < a.length; k++) a[k] = beta * a[k] + w * c[k];
+        int ao = CpuTensor.off(acc), co = CpuTensor.off(cur);
+        for (int r = 0; r < acc.rows; r++) {
+            int ar = ao + r * acc.ld, cr = co + r * cur.ld;
+            for (int k = 0; k < acc.cols; k++) a[ar + k] = beta * a[ar + k] + w * c[cr + k];
+        }
     }
 
     public void adam(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
@@ -103,31 +116,33 @@ public abstract class HostOps {
         float step = lr / bc1;
         float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
         int n = (int) w.size();
+        int wo = CpuTensor.off(w), go = CpuTensor.off(g), mo = CpuTensor.off(m), vo = CpuTensor.off(v);
         for (int k = 0; k < n; k++) {
-            float gk = G[k] + weightDecay * W[k];
-            float mk = beta1 * M[k] + (1 - beta1) * gk;
-            float vk = beta2 * V[k] + (1 - beta2) * gk * gk;
+            float gk = G[go + k] + weightDecay * W[wo + k];
+            float mk = beta1 * M[mo + k] + (1 - beta1) * gk;
+            float vk = beta2 * V[vo + k] + (1 - beta2) * gk * gk;
             // flush tiny optimizer state: Java cannot set FTZ, and denormals cost 20x
             if (Math.abs(mk) < 1e-30f) mk = 0f;
             if (vk < 1e-30f) vk = 0f;
-            M[k] = mk;
-            V[k] = vk;
-            W[k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
+            M[mo + k] = mk;
+            V[vo + k] = vk;
+            W[wo + k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
         }
     }
 
     public void sgd(Tensor w, Tensor g, Tensor buf, float lr, float momentum, boolean nesterov, float weightDecay) {
         float[] W = CpuTensor.of(w), G = CpuTensor.of(g), B = CpuTensor.of(buf);
         int n = (int) w.size();
+        int wo = CpuTensor.off(w), go = CpuTensor.off(g), bo = CpuTensor.off(buf);
         for (int k = 0; k < n; k++) {
-            float gk = G[k] + weightDecay * W[k];
+            float gk = G[go + k] + weightDecay * W[wo + k];
             if (momentum != 0f) {
-                float bk = momentum * B[k] + gk;
+                float bk = momentum * B[bo + k] + gk;
                 if (Math.abs(bk) < 1e-30f) bk = 0f;
-                B[k] = bk;
+                B[bo + k] = bk;
                 gk = nesterov ? gk + momentum * bk : bk;
             }
-            W[k] -= lr * gk;
+            W[wo + k] -= lr * gk;
         }
     }
 
@@ -137,8 +152,8 @@ public abstract class HostOps {
         int f = images.cols;
         for (int b = 0; b < batch; b++) {
             int s = ord[offset + b];
-            int base = s * images.ld;
-            for (int k = 0; k < f; k++) dst[k * x.ld + b] = src[base + k];
+            int base = CpuTensor.off(images) + s * images.ld, xo = CpuTensor.off(x);
+            for (int k = 0; k < f; k++) dst[xo + k * x.ld + b] = src[base + k];
             out[b] = lab[s];
         }
     }

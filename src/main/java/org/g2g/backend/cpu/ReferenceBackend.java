@@ -28,7 +28,8 @@ public class ReferenceBackend extends HostOps implements Backend {
     public void pack(LayerPlan p, float[] dense, Tensor packed) {
         boolean[] a = p.mask().active;
         float[] d = CpuTensor.of(packed);
-        for (int k = 0; k < a.length; k++) d[k] = a[k] ? dense[k] : 0f;
+        int po = CpuTensor.off(packed);
+        for (int k = 0; k < a.length; k++) d[po + k] = a[k] ? dense[k] : 0f;
     }
 
     @Override
@@ -36,7 +37,8 @@ public class ReferenceBackend extends HostOps implements Backend {
         float[] d = CpuTensor.of(packed);
         boolean[] a = p.mask().active;
         float[] out = new float[a.length];
-        for (int k = 0; k < a.length; k++) out[k] = a[k] ? d[k] : 0f;
+        int po = CpuTensor.off(packed);
+        for (int k = 0; k < a.length; k++) out[k] = a[k] ? d[po + k] : 0f;
         return out;
     }
 
@@ -44,14 +46,15 @@ public class ReferenceBackend extends HostOps implements Backend {
     public void forward(LayerPlan p, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu) {
         Mask m = p.mask();
         float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), X = CpuTensor.of(x), Y = CpuTensor.of(y);
+        int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), xo = CpuTensor.off(x), yo = CpuTensor.off(y);
         for (int o = 0; o < m.out; o++) {
             for (int b = 0; b < batch; b++) {
-                double s = B[o];
+                double s = B[bo + o];
                 for (int i = 0; i < m.in; i++) {
-                    if (m.active[o * m.in + i]) s += (double) W[o * m.in + i] * X[i * x.ld + b];
+                    if (m.active[o * m.in + i]) s += (double) W[wo + o * m.in + i] * X[xo + i * x.ld + b];
                 }
                 float v = (float) s;
-                Y[o * y.ld + b] = relu && v < 0 ? 0f : v;
+                Y[yo + o * y.ld + b] = relu && v < 0 ? 0f : v;
             }
         }
     }
@@ -60,13 +63,14 @@ public class ReferenceBackend extends HostOps implements Backend {
     public void backwardInput(LayerPlan p, Tensor w, Tensor dy, Tensor dx, int batch) {
         Mask m = p.mask();
         float[] W = CpuTensor.of(w), G = CpuTensor.of(dy), D = CpuTensor.of(dx);
+        int wo = CpuTensor.off(w), go = CpuTensor.off(dy), dxo = CpuTensor.off(dx);
         for (int i = 0; i < m.in; i++) {
             for (int b = 0; b < batch; b++) {
                 double s = 0;
                 for (int o = 0; o < m.out; o++) {
-                    if (m.active[o * m.in + i]) s += (double) W[o * m.in + i] * G[o * dy.ld + b];
+                    if (m.active[o * m.in + i]) s += (double) W[wo + o * m.in + i] * G[go + o * dy.ld + b];
                 }
-                D[i * dx.ld + b] = (float) s;
+                D[dxo + i * dx.ld + b] = (float) s;
             }
         }
     }
@@ -75,16 +79,17 @@ public class ReferenceBackend extends HostOps implements Backend {
     public void weightGrad(LayerPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
         Mask m = p.mask();
         float[] X = CpuTensor.of(x), G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
+        int xo = CpuTensor.off(x), go = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
         for (int o = 0; o < m.out; o++) {
             double sb = 0;
-            for (int b = 0; b < batch; b++) sb += G[o * dy.ld + b];
-            GB[o] = (float) sb;
+            for (int b = 0; b < batch; b++) sb += G[go + o * dy.ld + b];
+            GB[gbo + o] = (float) sb;
             for (int i = 0; i < m.in; i++) {
                 double s = 0;
                 if (m.active[o * m.in + i]) {
-                    for (int b = 0; b < batch; b++) s += (double) G[o * dy.ld + b] * X[i * x.ld + b];
+                    for (int b = 0; b < batch; b++) s += (double) G[go + o * dy.ld + b] * X[xo + i * x.ld + b];
                 }
-                GW[o * m.in + i] = (float) s;
+                GW[gwo + o * m.in + i] = (float) s;
             }
         }
     }
@@ -92,8 +97,9 @@ public class ReferenceBackend extends HostOps implements Backend {
     @Override
     public void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores) {
         float[] Y = CpuTensor.of(y), X = CpuTensor.of(x), S = CpuTensor.of(scores);
-        double[][] yc = centred(Y, y.rows, y.ld, batch, kind == Correlation.PEARSON);
-        double[][] xc = centred(X, x.rows, x.ld, batch, kind == Correlation.PEARSON);
+        double[][] yc = centred(Y, CpuTensor.off(y), y.rows, y.ld, batch, kind == Correlation.PEARSON);
+        double[][] xc = centred(X, CpuTensor.off(x), x.rows, x.ld, batch, kind == Correlation.PEARSON);
+        int so = CpuTensor.off(scores);
         for (int o = 0; o < y.rows; o++) {
             for (int i = 0; i < x.rows; i++) {
                 double dot = 0, ny = 0, nx = 0;
@@ -102,21 +108,21 @@ public class ReferenceBackend extends HostOps implements Backend {
                     ny += yc[o][b] * yc[o][b];
                     nx += xc[i][b] * xc[i][b];
                 }
-                S[o * x.rows + i] = (float) (kind == Correlation.RAW ? dot
+                S[so + o * x.rows + i] = (float) (kind == Correlation.RAW ? dot
                         : dot / (Math.sqrt(ny) * Math.sqrt(nx) + 1e-8));
             }
         }
     }
 
-    private static double[][] centred(float[] a, int rows, int ld, int batch, boolean centre) {
+    private static double[][] centred(float[] a, int off, int rows, int ld, int batch, boolean centre) {
         double[][] out = new double[rows][batch];
         for (int r = 0; r < rows; r++) {
             double mean = 0;
             if (centre) {
-                for (int b = 0; b < batch; b++) mean += a[r * ld + b];
+                for (int b = 0; b < batch; b++) mean += a[off + r * ld + b];
                 mean /= batch;
             }
-            for (int b = 0; b < batch; b++) out[r][b] = a[r * ld + b] - mean;
+            for (int b = 0; b < batch; b++) out[r][b] = a[off + r * ld + b] - mean;
         }
         return out;
     }
