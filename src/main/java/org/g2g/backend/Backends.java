@@ -3,6 +3,8 @@ package org.g2g.backend;
 import org.g2g.UserError;
 import org.g2g.backend.cpu.CpuBackend;
 import org.g2g.backend.cuda.Cuda;
+import org.g2g.backend.cuda.CudaStatus;
+import org.g2g.backend.cuda.GpuInfo;
 
 import java.io.PrintStream;
 
@@ -13,7 +15,7 @@ public final class Backends {
     public static Backend open(String device, int threads, String sparseEngine, PrintStream log) {
         if (device.equals("cpu")) return new CpuBackend(threads);
         if (device.equals("auto")) {
-            Cuda.CudaStatus s = Cuda.probe();
+            CudaStatus s = Cuda.probe();
             if (s.usable()) return Cuda.open(0, sparseEngine);
             if (log != null) log.println("cuda not used: " + s.reason());
             return new CpuBackend(threads);

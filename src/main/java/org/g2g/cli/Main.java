@@ -22,25 +22,32 @@ public final class Main implements Runnable {
     }
 
     public static int run(String... args) {
+        return run(null, args);
+    }
+
+    /** Runs the CLI with errors written to err (System.err when null); returns the exit code. */
+    public static int run(PrintWriter err, String... args) {
         boolean debug = Arrays.asList(args).contains("--debug");
         CommandLine cl = commandLine();
+        if (err != null) cl.setErr(err);
+        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
         cl.setParameterExceptionHandler((ex, a) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("error: " + ex.getMessage().split("\n")[0] + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
-            err.flush();
+            PrintWriter w = ex.getCommandLine().getErr();
+            w.println("error: " + ex.getMessage().split("\n")[0] + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+            w.flush();
             return USER_ERROR;
         });
         cl.setExecutionExceptionHandler((ex, c, pr) -> {
-            PrintWriter err = c.getErr();
+            PrintWriter w = c.getErr();
             if (ex instanceof UserError) {
-                err.println("error: " + ex.getMessage());
-                if (debug) ex.printStackTrace(err);
-                err.flush();
+                w.println("error: " + ex.getMessage());
+                if (debug) ex.printStackTrace(w);
+                w.flush();
                 return USER_ERROR;
             }
-            err.println("internal error: " + ex);
-            ex.printStackTrace(err);
-            err.flush();
+            w.println("internal error: " + ex);
+            ex.printStackTrace(w);
+            w.flush();
             return 1;
         });
         return cl.execute(args);

@@ -41,6 +41,8 @@ final class RunOptions {
         if (k.type() == Integer.class || k.type() == Long.class) return "N";
         if (k.type() == Double.class) return "X";
         if (k.type() == Boolean.class) return "BOOL";
+        if (k.name().equals("data")) return "DIR";
+        if (k.name().equals("device")) return "auto|cpu|cuda|cuda:N";
         return "VALUE";
     }
 

@@ -17,9 +17,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train G2GNet or a baseline; writes a run directory (config.json, metrics.csv, dst.csv,",
-                "summary.json, model.safetensors, checkpoint.safetensors)."})
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
+        description = "Train G2GNet or a baseline into a run directory.",
+        footer = {"", "Writes config.json, metrics.csv, dst.csv, summary.json, model.safetensors and",
+                "checkpoint.safetensors. Options may also come from --config FILE (JSON/YAML) and --set key=value."})
 final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Spec CommandSpec spec;
 

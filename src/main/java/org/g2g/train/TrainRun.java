@@ -196,7 +196,7 @@ public final class TrainRun {
         s.put("active_params", active);
         s.put("dense_params", dense);
         s.put("density", last.density());
-        s.put("widths", arch.widths());
+        s.put("widths", java.util.Arrays.stream(arch.widths()).boxed().toList());
         Map<String, Object> flops = new LinkedHashMap<>();
         flops.put("forward", Flops.forward(masks));
         flops.put("forward_dense", Flops.forwardDense(masks));

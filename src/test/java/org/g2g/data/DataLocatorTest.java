@@ -173,7 +173,7 @@ class DataLocatorTest {
         e = assertThrows(UserError.class, () -> load("imagenet", null));
         assertTrue(e.getMessage().contains("--dataset imagenet: unknown") && e.getMessage().contains("cifar100"), e.getMessage());
         e = assertThrows(UserError.class, () -> locator().find("mnist", null, "zscore", log));
-        assertTrue(e.getMessage().contains("--standardise zscore"), e.getMessage());
+        assertTrue(e.getMessage().contains("--standardize zscore"), e.getMessage());
     }
 
     @Test void corruptFileSurfacesAsUserError() throws IOException {

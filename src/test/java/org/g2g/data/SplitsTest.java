@@ -68,6 +68,6 @@ class SplitsTest {
         assertSame(all, Splits.limit(all, 10));
         assertSame(all, Splits.limit(all, 99));
         UserError e = assertThrows(UserError.class, () -> Splits.limit(all, 0));
-        assertTrue(e.getMessage().contains("--limit 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("--limit-train/--limit-test 0"), e.getMessage());
     }
 }

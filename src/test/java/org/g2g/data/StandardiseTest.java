@@ -85,6 +85,6 @@ class StandardiseTest {
         assertEquals(Standardise.PER_FEATURE, Standardise.parse("per_feature"));
         assertEquals("per-feature", Standardise.PER_FEATURE.label());
         UserError e = assertThrows(UserError.class, () -> Standardise.parse("zscore"));
-        assertTrue(e.getMessage().contains("--standardise zscore") && e.getMessage().contains("per-feature"), e.getMessage());
+        assertTrue(e.getMessage().contains("--standardize zscore") && e.getMessage().contains("per-feature"), e.getMessage());
     }
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""PyTorch eager baseline for the g2g CUDA backend: G2GNet as masked dense layers.
+
+784-1024x3-10, G=8 groups, p_intra=1, p'=0.15 (density 0.256), mixer grouping (index,
+interleaved, index), ReLU, dense output head, batch 256, Adam(lr 1e-3, weight decay 1e-4),
+synthetic data resident on the GPU (like g2g's device-resident dataset). Each sparse layer is
+F.linear(x, W * mask, b): dense FLOPs, so this is the "just mask a dense layer" reference point.
+Prints training samples/s; compare with `CudaBench` line "training: ...".
+
+usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0] [--tf32]
+"""
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def group_labels(n, groups, strategy, gen):
+    per = n // groups
+    idx = torch.arange(n)
+    if strategy == "index":
+        return idx // per
+    if strategy == "interleaved":
+        return idx % groups
+    if strategy == "random":
+        return (idx // per)[torch.randperm(n, generator=gen)]
+    raise ValueError(strategy)
+
+
+def g2g_mask(out_f, in_f, groups, p_intra, p_inter, strategy, gen):
+    go = group_labels(out_f, groups, strategy, gen)
+    gi = group_labels(in_f, groups, strategy, gen)
+    same = go[:, None] == gi[None, :]
+    p = torch.where(same, torch.tensor(p_intra), torch.tensor(p_inter))
+    return (torch.rand(out_f, in_f, generator=gen) < p).float()
+
+
+class G2GNet(torch.nn.Module):
+    def __init__(self, sizes, groups, p_intra, p_inter, gen):
+        super().__init__()
+        self.weights = torch.nn.ParameterList()
+        self.biases = torch.nn.ParameterList()
+        masks = []
+        for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+            lin = torch.nn.Linear(i, o)
+            self.weights.append(lin.weight)
+            self.biases.append(lin.bias)
+            last = k == len(sizes) - 2
+            strategy = "index" if k % 2 == 0 else "interleaved"  # mixer
+            masks.append(torch.ones(o, i) if last else g2g_mask(o, i, groups, p_intra, p_inter, strategy, gen))
+        for k, m in enumerate(masks):
+            self.register_buffer(f"mask{k}", m)
+        self.n = len(masks)
+
+    def forward(self, x):
+        for k in range(self.n):
+            x = F.linear(x, self.weights[k] * getattr(self, f"mask{k}"), self.biases[k])
+            if k < self.n - 1:
+                x = F.relu(x)
+        return x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--device", default="cuda:0")
+    ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (g2g computes in plain fp32)")
+    args = ap.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    dev = torch.device(args.device)
+    gen = torch.Generator().manual_seed(1)
+    model = G2GNet([784, 1024, 1024, 1024, 10], 8, 1.0, 0.15, gen).to(dev)
+    density = model.mask1.mean().item()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    n = 16384
+    images = torch.rand(n, 784, device=dev)
+    labels = torch.randint(0, 10, (n,), device=dev)
+    per = n // args.batch
+
+    def step(t):
+        s = (t % per) * args.batch
+        x, y = images[s:s + args.batch], labels[s:s + args.batch]
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for t in range(20):
+        step(t)
+    torch.cuda.synchronize(dev)
+    t0 = time.perf_counter()
+    for t in range(args.steps):
+        loss = step(t)
+    torch.cuda.synchronize(dev)
+    dt = time.perf_counter() - t0
+    print(f"pytorch eager G2GNet 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
+          f"{args.steps * args.batch / dt:.0f} samples/s, {1000 * dt / args.steps:.3f} ms/step, "
+          f"torch {torch.__version__}, {torch.cuda.get_device_name(dev)}, tf32={args.tf32}, last loss {loss.item():.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+// loss.cu - mean softmax cross-entropy, forward and backward in one pass, with the loss sum
+// and the number of correct predictions accumulated on the device (read only at logging).
+//
+// What: for every sample b < batch (a column of the classes x batch logits z):
+//   logSum = log(sum_k exp(z[k][b] - max)) + max;  loss_b = logSum - z[label_b][b]
+//   correct_b = (first argmax == label_b)
+//   dz[k][b] = (exp(z[k][b] - logSum) - [k == label_b]) / batch   (when dz != null)
+// stats[0] += sum_b loss_b, stats[1] += sum_b correct_b (atomicAdd, order not fixed).
+// Layout: logits and dz feature-major (classes x batch, strides ldz / lddz), labels int[batch].
+// How: one thread per sample (consecutive threads read consecutive columns: coalesced), then a
+// block reduction (warp shuffles + shared memory) and one atomicAdd per block per statistic.
+// A label outside [0, classes) gives a NaN loss instead of reading out of bounds.
+// Checked by CudaKernelParityTest against HostOps.softmaxCrossEntropy.
+
+// grid: ceil(batch/256), block: 256
+extern "C" __global__ void softmax_xent(
+    int classes, int batch, const float* __restrict__ z, int ldz, const int* __restrict__ labels,
+    float* __restrict__ dz, int lddz, float* __restrict__ stats)
+{
+    const int b = blockIdx.x * blockDim.x + threadIdx.x;
+    float loss = 0.f, correct = 0.f;
+    if (b < batch) {
+        float mx = -INFINITY;
+        int arg = 0;
+        for (int k = 0; k < classes; k++) {
+            const float v = z[(size_t)k * ldz + b];
+            if (v > mx) { mx = v; arg = k; }
+        }
+        float sum = 0.f;
+        for (int k = 0; k < classes; k++) sum += expf(z[(size_t)k * ldz + b] - mx);
+        const float logSum = logf(sum) + mx;
+        const int label = labels[b];
+        const bool ok = label >= 0 && label < classes;
+        loss = ok ? logSum - z[(size_t)label * ldz + b] : __int_as_float(0x7fc00000);
+        correct = (ok && arg == label) ? 1.f : 0.f;
+        if (dz) {
+            for (int k = 0; k < classes; k++) {
+                const float p = expf(z[(size_t)k * ldz + b] - logSum);
+                dz[(size_t)k * lddz + b] = (p - (k == label ? 1.f : 0.f)) / (float)batch;
+            }
+        }
+    }
+    __shared__ float sLoss[8], sCorrect[8];
+    loss = warp_sum(loss);
+    correct = warp_sum(correct);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    if (lane == 0) { sLoss[warp] = loss; sCorrect[warp] = correct; }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float l = 0.f, c = 0.f;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) { l += sLoss[w]; c += sCorrect[w]; }
+        atomicAdd(&stats[0], l);
+        atomicAdd(&stats[1], c);
+    }
+}

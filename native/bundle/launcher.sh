@@ -1,0 +1,13 @@
+#!/bin/sh
+# g2g bundle launcher: the bundled Java runtime, the app jars, the libcublas.so.12 shim folder.
+# MAIN is set by the copy of this script (bin/g2g: the CLI, bin/g2g-cuda-bench: CudaBench).
+# Each run gets its own temp folder because JCuda extracts its natives there under fixed names.
+# Environment: G2G_JAVA_OPTS (extra JVM options), G2G_CUBLAS_LIB (path of libcublas.so.13 when
+# the loader cannot find it), LD_LIBRARY_PATH (where libcublas / libcusparse live).
+here="$(cd "$(dirname "$0")/.." && pwd)"
+MAIN="${MAIN:-org.g2g.cli.Main}"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/g2g.XXXXXX")" || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+"$here/runtime/bin/java" --add-modules jdk.incubator.vector -Djava.awt.headless=true \
+  -Djava.io.tmpdir="$tmp" -Dg2g.native.dir="$here/native" $G2G_JAVA_OPTS \
+  -cp "$here/app/g2g.jar:$here/app/lib/*" "$MAIN" "$@"

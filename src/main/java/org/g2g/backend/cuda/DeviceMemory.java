@@ -1,0 +1,36 @@
+package org.g2g.backend.cuda;
+
+import jcuda.driver.CUdeviceptr;
+
+/** One cuMemAlloc'd block, owned and tracked by a {@link CudaBackend}; close() frees it once. */
+final class DeviceMemory implements AutoCloseable {
+    final CudaBackend owner;
+    final CUdeviceptr ptr;
+    final long bytes;
+    final String what;
+    private boolean freed;
+
+    DeviceMemory(CudaBackend owner, CUdeviceptr ptr, long bytes, String what) {
+        this.owner = owner;
+        this.ptr = ptr;
+        this.bytes = bytes;
+        this.what = what;
+    }
+
+    boolean isFreed() { return freed; }
+
+    /** Called by the owner only: marks freed and says whether it was live. */
+    boolean markFreed() {
+        if (freed) return false;
+        freed = true;
+        return true;
+    }
+
+    CUdeviceptr ptr() {
+        if (freed) throw new IllegalStateException("device memory used after close: " + what);
+        return ptr;
+    }
+
+    @Override
+    public void close() { owner.free(this); }
+}

@@ -1,0 +1,104 @@
+package org.g2g.backend.cuda;
+
+import static jcuda.jcusparse.JCusparse.cusparseCreate;
+import static jcuda.jcusparse.JCusparse.cusparseCreateCsr;
+import static jcuda.jcusparse.JCusparse.cusparseCreateDnMat;
+import static jcuda.jcusparse.JCusparse.cusparseDestroy;
+import static jcuda.jcusparse.JCusparse.cusparseDestroyDnMat;
+import static jcuda.jcusparse.JCusparse.cusparseDestroySpMat;
+import static jcuda.jcusparse.JCusparse.cusparseSetStream;
+import static jcuda.jcusparse.JCusparse.cusparseSpMM;
+import static jcuda.jcusparse.JCusparse.cusparseSpMM_bufferSize;
+
+import jcuda.Pointer;
+import jcuda.cudaDataType;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.jcusparse.JCusparse;
+import jcuda.jcusparse.cusparseDnMatDescr;
+import jcuda.jcusparse.cusparseHandle;
+import jcuda.jcusparse.cusparseIndexBase;
+import jcuda.jcusparse.cusparseIndexType;
+import jcuda.jcusparse.cusparseOperation;
+import jcuda.jcusparse.cusparseOrder;
+import jcuda.jcusparse.cusparseSpMMAlg;
+import jcuda.jcusparse.cusparseSpMatDescr;
+import jcuda.runtime.cudaStream_t;
+
+/**
+ * The cuSPARSE engine for the inter-group edges (`sparse engine cusparse`): SpMM with the edges
+ * as a CSR matrix (out x in) over row-major activations, y += W x and dx += W^T dy. The weight
+ * gradient on edges stays with edge_grad (sparse.cu). Descriptors are made per call (cheap host
+ * work; the value pointer and batch change between calls).
+ */
+final class SparseLib implements AutoCloseable {
+    private static String availability;
+
+    private final CudaBackend backend;
+    private final cusparseHandle handle = new cusparseHandle();
+    private DeviceMemory workspace;
+    private boolean open;
+
+    SparseLib(CudaBackend backend, CUstream stream) {
+        this.backend = backend;
+        cusparseCreate(handle);
+        open = true;
+        cusparseSetStream(handle, new cudaStream_t(stream));
+    }
+
+    /** "loaded" or why not; loads libJCusparse (needs libcusparse.so.12) at most once. Never throws. */
+    static synchronized String availability() {
+        if (availability == null) {
+            try {
+                JCusparse.setExceptionsEnabled(true);
+                availability = "loaded";
+            } catch (LinkageError | RuntimeException e) {
+                availability = "not loaded: " + NativeLibs.oneLine(e);
+            }
+        }
+        return availability;
+    }
+
+    /**
+     * C (rows x batch, row-major, stride ldc) = op(A) B + beta C with A the plan's inter-group
+     * edges (CSR, values at {@code vals}), op = transpose for the input gradient.
+     */
+    void spmm(PackedLayout l, CudaPlan plan, CUdeviceptr vals, boolean transpose, CudaTensor b, int batch,
+              CudaTensor c, float beta) {
+        int bRows = transpose ? l.out : l.in, cRows = transpose ? l.in : l.out;
+        cusparseSpMatDescr a = new cusparseSpMatDescr();
+        cusparseDnMatDescr db = new cusparseDnMatDescr(), dc = new cusparseDnMatDescr();
+        cusparseCreateCsr(a, l.out, l.in, l.edges, plan.rowPtr.ptr(), plan.col.ptr(), vals,
+                cusparseIndexType.CUSPARSE_INDEX_32I, cusparseIndexType.CUSPARSE_INDEX_32I,
+                cusparseIndexBase.CUSPARSE_INDEX_BASE_ZERO, cudaDataType.CUDA_R_32F);
+        try {
+            cusparseCreateDnMat(db, bRows, batch, b.ld, b.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
+            cusparseCreateDnMat(dc, cRows, batch, c.ld, c.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
+            int op = transpose ? cusparseOperation.CUSPARSE_OPERATION_TRANSPOSE : cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE;
+            Pointer alpha = Pointer.to(new float[] {1f}), pb = Pointer.to(new float[] {beta});
+            long[] size = new long[1];
+            cusparseSpMM_bufferSize(handle, op, cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE, alpha,
+                    a.asConst(), db.asConst(), pb, dc, cudaDataType.CUDA_R_32F, cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, size);
+            if (workspace == null || workspace.bytes < size[0]) {
+                if (workspace != null) workspace.close();
+                workspace = backend.alloc(Math.max(size[0], 1L), "cuSPARSE workspace");
+            }
+            cusparseSpMM(handle, op, cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE, alpha, a.asConst(),
+                    db.asConst(), pb, dc, cudaDataType.CUDA_R_32F, cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT,
+                    workspace.ptr());
+        } finally {
+            cusparseDestroySpMat(a.asConst());
+            cusparseDestroyDnMat(db.asConst());
+            cusparseDestroyDnMat(dc.asConst());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (open) {
+            open = false;
+            if (workspace != null) workspace.close();
+            cusparseDestroy(handle);
+        }
+    }
+}

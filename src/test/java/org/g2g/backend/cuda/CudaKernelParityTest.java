@@ -1,0 +1,422 @@
+package org.g2g.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.IntVector;
+import org.g2g.backend.LayerPlan;
+import org.g2g.backend.Tensor;
+import org.g2g.backend.cpu.ReferenceBackend;
+import org.g2g.model.Mask;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every CUDA kernel against the CPU reference on fresh random inputs (mvn test -Pgpu).
+ *
+ * Tolerances, per op:
+ *  - forward / backwardInput / weightGrad / RAW correlation: |gpu - ref| <= 1e-4 * S + 1e-6 per
+ *    element, S = the same op on |inputs| (sum of absolute terms: fp32 relative error < 1e-4
+ *    measured against the conditioning of each sum, immune to cancellation);
+ *  - COSINE / PEARSON scores (bounded by 1): absolute 1e-4;
+ *  - softmax cross-entropy: dlogits absolute 1e-6 (values ~1/batch), loss sum relative 1e-5,
+ *    correct count exact;
+ *  - reluBackward, adam, sgd, ema, gather, zero, copy, pack/unpack, denseWeights: bit-exact;
+ *  - selection: the exact set of positions (scores distinct).
+ * Outputs are poisoned with NaN first, so an element a kernel forgets to write fails; columns
+ * past the batch must stay NaN (no out-of-bounds writes).
+ */
+@Tag("gpu")
+class CudaKernelParityTest {
+    static CudaBackend custom, cusparse;
+    static final ReferenceBackend REF = new ReferenceBackend();
+    static final int[] BATCHES = {1, 37, 300};
+
+    @BeforeEach
+    void open() { // per test, so every test reports the skip and its reason without a GPU
+        GpuTests.requireGpu();
+        if (custom == null) {
+            custom = (CudaBackend) Cuda.open(0, "custom");
+            if (Cuda.probe().cusparse().startsWith("loaded")) cusparse = (CudaBackend) Cuda.open(0, "cusparse");
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (custom != null) {
+            custom.close();
+            assertEquals(0, custom.liveAllocations());
+        }
+        if (cusparse != null) cusparse.close();
+    }
+
+    static Stream<Arguments> layerCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Object[] c : TestMasks.cases(2024)) {
+            for (String engine : new String[] {"custom", "cusparse"}) out.add(Arguments.of(c[0], c[1], engine));
+        }
+        return out.stream();
+    }
+
+    static CudaBackend engine(String name) {
+        CudaBackend b = name.equals("custom") ? custom : cusparse;
+        assumeTrue(b != null, "cuSPARSE not loaded: " + Cuda.probe().cusparse());
+        return b;
+    }
+
+    static float[] rand(Random rng, int n) {
+        float[] a = new float[n];
+        for (int k = 0; k < n; k++) a[k] = (float) rng.nextGaussian();
+        return a;
+    }
+
+    static float[] abs(float[] a) {
+        float[] b = new float[a.length];
+        for (int k = 0; k < a.length; k++) b[k] = Math.abs(a[k]);
+        return b;
+    }
+
+    static float[] nan(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
+    }
+
+    /** A device tensor rows x (batch + 3) holding {@code data} in its first batch columns, NaN after. */
+    static Tensor upload(Backend be, float[] data, int rows, int batch) {
+        int cols = batch + 3;
+        float[] full = nan(rows * cols);
+        if (data != null) for (int r = 0; r < rows; r++) System.arraycopy(data, r * batch, full, r * cols, batch);
+        Tensor t = be.tensor(rows, cols);
+        be.write(t, full);
+        return t;
+    }
+
+    /** The first batch columns of t; asserts the rest stayed NaN. */
+    static float[] download(Backend be, Tensor t, int batch, String what) {
+        float[] full = be.read(t);
+        float[] out = new float[t.rows * batch];
+        for (int r = 0; r < t.rows; r++) {
+            System.arraycopy(full, r * t.cols, out, r * batch, batch);
+            for (int c = batch; c < t.cols; c++) {
+                if (!Float.isNaN(full[r * t.cols + c])) fail(what + ": wrote past the batch at row " + r + " col " + c);
+            }
+        }
+        return out;
+    }
+
+    static void assertBound(float[] want, float[] scale, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int k = 0; k < want.length; k++) {
+            double tol = 1e-4 * scale[k] + 1e-6;
+            if (!(Math.abs(want[k] - got[k]) <= tol)) {
+                fail(what + ": element " + k + " want " + want[k] + " got " + got[k] + " (tolerance " + tol + ")");
+            }
+        }
+    }
+
+    /** Reference results of one layer: forward (with ReLU), backwardInput, weightGrad (dense), bias grad. */
+    record RefLayer(float[] y, float[] dx, float[] gw, float[] gb) {}
+
+    static RefLayer reference(Mask m, float[] w, float[] bias, float[] x, float[] dy, int batch) {
+        LayerPlan p = REF.plan(m);
+        Tensor W = REF.vector(m.out * m.in), B = REF.vector(m.out), X = REF.tensor(m.in, batch), Y = REF.tensor(m.out, batch),
+                DY = REF.tensor(m.out, batch), DX = REF.tensor(m.in, batch), GW = REF.vector(m.out * m.in), GB = REF.vector(m.out);
+        REF.pack(p, w, W);
+        REF.write(B, bias);
+        REF.write(X, x);
+        REF.write(DY, dy);
+        REF.forward(p, W, B, X, Y, batch, true);
+        REF.backwardInput(p, W, DY, DX, batch);
+        REF.weightGrad(p, X, DY, GW, GB, batch);
+        return new RefLayer(REF.read(Y), REF.read(DX), REF.unpack(p, GW), REF.read(GB));
+    }
+
+    @ParameterizedTest(name = "{0} [{2}]")
+    @MethodSource("layerCases")
+    void layerOpsMatchReference(String name, Mask m, String engineName) {
+        CudaBackend be = engine(engineName);
+        Random rng = new Random(name.hashCode());
+        for (int batch : BATCHES) {
+            float[] w = rand(rng, m.out * m.in), bias = rand(rng, m.out), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
+            RefLayer want = reference(m, w, bias, x, dy, batch);
+            RefLayer scale = reference(m, abs(w), abs(bias), abs(x), abs(dy), batch);
+            String what = name + " [" + engineName + "] batch " + batch;
+            try (LayerPlan p = be.plan(m);
+                 Tensor W = be.vector(p.packedSize()); Tensor B = be.vector(m.out);
+                 Tensor X = upload(be, x, m.in, batch); Tensor DY = upload(be, dy, m.out, batch);
+                 Tensor Y = upload(be, null, m.out, batch); Tensor DX = upload(be, null, m.in, batch);
+                 Tensor GW = be.vector(p.packedSize()); Tensor GB = be.vector(m.out)) {
+                be.pack(p, w, W);
+                be.write(B, bias);
+                be.write(GW, nan(p.packedSize()));
+                be.write(GB, nan(m.out));
+                be.forward(p, W, B, X, Y, batch, true);
+                be.backwardInput(p, W, DY, DX, batch);
+                be.weightGrad(p, X, DY, GW, GB, batch);
+                // pre-ReLU scale bounds the post-ReLU error too
+                assertBound(want.y, scale.y, download(be, Y, batch, what), what + " forward");
+                assertBound(want.dx, scale.dx, download(be, DX, batch, what), what + " backwardInput");
+                float[] packedGrad = be.read(GW);
+                for (float v : packedGrad) if (Float.isNaN(v)) fail(what + ": weightGrad left a packed position unwritten");
+                assertBound(want.gw, scale.gw, be.unpack(p, GW), what + " weightGrad");
+                assertBound(want.gb, scale.gb, be.read(GB), what + " bias grad");
+                // holes of the packed layout hold exactly 0 in the gradient
+                float[] reread = ((CudaPlan) p).layout.pack(be.unpack(p, GW));
+                assertArrayEquals(reread, packedGrad, what + ": nonzero gradient at a hole");
+                // unpack on the device equals unpack on the host, and |w| for magnitude scores
+                try (Tensor D = be.vector(m.out * m.in)) {
+                    be.write(D, nan(m.out * m.in));
+                    be.denseWeights(p, W, D, false);
+                    assertArrayEquals(be.unpack(p, W), be.read(D), what + " denseWeights");
+                    be.denseWeights(p, W, D, true);
+                    assertArrayEquals(abs(be.unpack(p, W)), be.read(D), what + " denseWeights |w|");
+                }
+            }
+        }
+    }
+
+    @Test
+    void correlationMatchesReference() {
+        Random rng = new Random(11);
+        int out = 70, in = 133;
+        for (int batch : BATCHES) {
+            float[] y = rand(rng, out * batch), x = rand(rng, in * batch);
+            for (int k = 0; k < y.length; k++) y[k] = Math.max(0f, y[k]) + (k % 7 == 0 ? 3f : 0f); // ReLU-like, offset means
+            for (Correlation kind : Correlation.values()) {
+                String what = kind + " batch " + batch;
+                float[] want = refCorrelation(y, x, out, in, batch, kind);
+                float[] scale = kind == Correlation.RAW ? refCorrelation(abs(y), abs(x), out, in, batch, kind) : null;
+                try (Tensor Y = upload(custom, y, out, batch); Tensor X = upload(custom, x, in, batch); Tensor S = custom.vector(out * in)) {
+                    custom.write(S, nan(out * in));
+                    custom.correlation(Y, X, batch, kind, S);
+                    float[] got = custom.read(S);
+                    if (scale != null) {
+                        assertBound(want, scale, got, what);
+                    } else {
+                        for (int k = 0; k < want.length; k++) assertEquals(want[k], got[k], 1e-4, what + " at " + k);
+                    }
+                }
+            }
+        }
+    }
+
+    static float[] refCorrelation(float[] y, float[] x, int out, int in, int batch, Correlation kind) {
+        Tensor Y = REF.tensor(out, batch), X = REF.tensor(in, batch), S = REF.vector(out * in);
+        REF.write(Y, y);
+        REF.write(X, x);
+        REF.correlation(Y, X, batch, kind, S);
+        return REF.read(S);
+    }
+
+    @Test
+    void softmaxCrossEntropyMatchesReference() {
+        Random rng = new Random(12);
+        for (int classes : new int[] {10, 13}) {
+            for (int batch : BATCHES) {
+                float[] z = rand(rng, classes * batch);
+                for (int k = 0; k < z.length; k++) z[k] *= 4;
+                int[] labels = new int[batch];
+                for (int b = 0; b < batch; b++) labels[b] = rng.nextInt(classes);
+                Tensor Zr = REF.tensor(classes, batch), Dr = REF.tensor(classes, batch), Sr = REF.vector(2);
+                IntVector Lr = REF.ints(batch);
+                REF.write(Zr, z);
+                REF.write(Lr, labels);
+                REF.write(Sr, new float[] {5f, 2f});
+                REF.softmaxCrossEntropy(Zr, Lr, Dr, Sr, batch);
+                String what = classes + " classes, batch " + batch;
+                try (Tensor Z = upload(custom, z, classes, batch); Tensor D = upload(custom, null, classes, batch);
+                     Tensor S = custom.vector(2); IntVector L = custom.ints(batch)) {
+                    custom.write(L, labels);
+                    custom.write(S, new float[] {5f, 2f});
+                    custom.softmaxCrossEntropy(Z, L, D, S, batch);
+                    float[] dz = download(custom, D, batch, what), want = REF.read(Dr);
+                    for (int k = 0; k < dz.length; k++) assertEquals(want[k], dz[k], 1e-6, what + " dlogits " + k);
+                    float[] st = custom.read(S), sw = REF.read(Sr);
+                    assertEquals(sw[0], st[0], 1e-5 * Math.abs(sw[0]), what + " loss sum");
+                    assertEquals(sw[1], st[1], 0f, what + " correct");
+                    custom.softmaxCrossEntropy(Z, L, null, S, batch); // evaluation: no gradient
+                    assertEquals(sw[1] * 2 - 2f, custom.read(S)[1], 0f, what + " correct accumulates");
+                }
+            }
+        }
+    }
+
+    @Test
+    void reluBackwardIsExact() {
+        Random rng = new Random(13);
+        int rows = 45, batch = 300;
+        float[] y = rand(rng, rows * batch), dy = rand(rng, rows * batch);
+        for (int k = 0; k < y.length; k += 5) y[k] = 0f; // y == 0 counts as inactive
+        float[] want = dy.clone();
+        for (int k = 0; k < y.length; k++) if (y[k] <= 0f) want[k] = 0f;
+        try (Tensor Y = upload(custom, y, rows, batch); Tensor DY = upload(custom, dy, rows, batch)) {
+            custom.reluBackward(Y, DY, batch);
+            assertArrayEquals(want, download(custom, DY, batch, "reluBackward"));
+        }
+    }
+
+    /** Optimizer inputs with holes (all zero) and tiny values that exercise the denormal flush. */
+    static float[][] optimizerState(Random rng, int n) {
+        float[] w = rand(rng, n), g = rand(rng, n), m = rand(rng, n), v = abs(rand(rng, n));
+        for (int k = 0; k < n; k += 7) { w[k] = 0f; g[k] = 0f; m[k] = 0f; v[k] = 0f; }
+        for (int k = 3; k < n; k += 11) { g[k] = 1e-20f; m[k] = 1e-31f; v[k] = 1e-35f; w[k] = 0f; }
+        for (int k = 0; k < n; k++) g[k] *= 0.01f;
+        return new float[][] {w, g, m, v};
+    }
+
+    @Test
+    void adamSgdEmaAreBitExact() {
+        Random rng = new Random(14);
+        int n = 100_003;
+        for (long t : new long[] {1, 2, 1000}) {
+            float[][] s = optimizerState(rng, n);
+            Tensor[] ref = new Tensor[4];
+            for (int k = 0; k < 4; k++) { ref[k] = REF.vector(n); REF.write(ref[k], s[k]); }
+            REF.adam(ref[0], ref[1], ref[2], ref[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
+            try (Tensor w = custom.vector(n); Tensor g = custom.vector(n); Tensor m = custom.vector(n); Tensor v = custom.vector(n)) {
+                Tensor[] dev = {w, g, m, v};
+                for (int k = 0; k < 4; k++) custom.write(dev[k], s[k]);
+                custom.adam(w, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
+                assertArrayEquals(REF.read(ref[0]), custom.read(w), "adam w, t=" + t);
+                assertArrayEquals(REF.read(ref[2]), custom.read(m), "adam m, t=" + t);
+                assertArrayEquals(REF.read(ref[3]), custom.read(v), "adam v, t=" + t);
+            }
+        }
+        for (boolean nesterov : new boolean[] {false, true}) {
+            for (float momentum : new float[] {0f, 0.9f}) {
+                float[][] s = optimizerState(rng, n);
+                Tensor rw = REF.vector(n), rg = REF.vector(n), rb = REF.vector(n);
+                REF.write(rw, s[0]); REF.write(rg, s[1]); REF.write(rb, s[2]);
+                REF.sgd(rw, rg, rb, 0.05f, momentum, nesterov, 5e-4f);
+                try (Tensor w = custom.vector(n); Tensor g = custom.vector(n); Tensor b = custom.vector(n)) {
+                    custom.write(w, s[0]); custom.write(g, s[1]); custom.write(b, s[2]);
+                    custom.sgd(w, g, b, 0.05f, momentum, nesterov, 5e-4f);
+                    String what = "sgd momentum " + momentum + " nesterov " + nesterov;
+                    assertArrayEquals(REF.read(rw), custom.read(w), what + " w");
+                    assertArrayEquals(REF.read(rb), custom.read(b), what + " buf");
+                }
+            }
+        }
+        int rows = 33, cols = 70; // a padded matrix: EMA runs over the padding like HostOps
+        float[] a = rand(rng, rows * cols), c = rand(rng, rows * cols);
+        Tensor ra = REF.tensor(rows, cols), rc = REF.tensor(rows, cols);
+        REF.write(ra, a);
+        REF.write(rc, c);
+        REF.ema(ra, rc, 0.95f);
+        try (Tensor da = custom.tensor(rows, cols); Tensor dc = custom.tensor(rows, cols)) {
+            custom.write(da, a);
+            custom.write(dc, c);
+            custom.ema(da, dc, 0.95f);
+            assertArrayEquals(REF.read(ra), custom.read(da), "ema");
+        }
+    }
+
+    @Test
+    void gatherIsExact() {
+        Random rng = new Random(15);
+        int n = 1000, features = 70, batch = 45, offset = 17;
+        float[] images = rand(rng, n * features);
+        int[] labels = new int[n], order = new int[n];
+        for (int k = 0; k < n; k++) { labels[k] = rng.nextInt(10); order[k] = k; }
+        for (int k = n - 1; k > 0; k--) { int j = rng.nextInt(k + 1); int t = order[k]; order[k] = order[j]; order[j] = t; }
+        float[] want = new float[features * batch];
+        int[] wantY = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            int s = order[offset + b];
+            for (int f = 0; f < features; f++) want[f * batch + b] = images[s * features + f];
+            wantY[b] = labels[s];
+        }
+        try (Tensor I = custom.tensor(n, features); IntVector L = custom.ints(n); IntVector O = custom.ints(n);
+             Tensor X = upload(custom, null, features, batch); IntVector Y = custom.ints(batch)) {
+            custom.write(I, images);
+            custom.write(L, labels);
+            custom.write(O, order);
+            custom.gather(I, L, O, offset, batch, X, Y);
+            assertArrayEquals(want, download(custom, X, batch, "gather"));
+            assertArrayEquals(wantY, custom.read(Y));
+        }
+    }
+
+    @Test
+    void memoryOpsAreExact() {
+        Random rng = new Random(16);
+        int rows = 9, cols = 1024; // 4 KiB rows: padded ld
+        float[] a = rand(rng, rows * cols);
+        try (Tensor t = custom.tensor(rows, cols); Tensor u = custom.tensor(rows, cols)) {
+            assertTrue(t.ld > cols);
+            assertArrayEquals(new float[rows * cols], custom.read(t), "tensors start at zero");
+            custom.write(t, a);
+            assertArrayEquals(a, custom.read(t));
+            custom.copy(t, u);
+            assertArrayEquals(a, custom.read(u));
+            custom.zero(t);
+            assertArrayEquals(new float[rows * cols], custom.read(t));
+        }
+    }
+
+    @Test
+    void selectionFindsTheExactSet() {
+        Random rng = new Random(17);
+        for (Object[] c : TestMasks.cases(99)) {
+            Mask m = (Mask) c[1];
+            int n = m.out * m.in;
+            long active = m.activeCount();
+            float[] scores = new float[n];
+            for (int k = 0; k < n; k++) scores[k] = (float) (rng.nextGaussian() * Math.pow(10, rng.nextInt(7) - 3)); // mixed signs and scales
+            try (LayerPlan p = custom.plan(m); Tensor S = custom.vector(n)) {
+                custom.write(S, scores);
+                int kAct = (int) Math.min(active, 1 + active / 10), kIn = (int) Math.min(n - active, 1 + (n - active) / 10);
+                if (kAct > 0) assertArrayEquals(hostSelect(scores, m, true, false, kAct), custom.bottomKActive(p, S, kAct), c[0] + " bottom-k active");
+                if (kIn > 0) assertArrayEquals(hostSelect(scores, m, false, true, kIn), custom.topKInactive(p, S, kIn), c[0] + " top-k inactive");
+                if (kAct > 0) assertArrayEquals(hostSelect(scores, m, true, false, (int) active), custom.bottomKActive(p, S, (int) active), c[0] + " all active");
+            }
+        }
+    }
+
+    static int[] hostSelect(float[] s, Mask m, boolean active, boolean largest, int k) {
+        Integer[] idx = new Integer[s.length];
+        int c = 0;
+        for (int i = 0; i < s.length; i++) if (m.active[i] == active) idx[c++] = i;
+        Integer[] cand = Arrays.copyOf(idx, c);
+        Arrays.sort(cand, (a, b) -> largest ? Float.compare(s[b], s[a]) : Float.compare(s[a], s[b]));
+        int[] out = new int[k];
+        for (int i = 0; i < k; i++) out[i] = cand[i];
+        Arrays.sort(out);
+        return out;
+    }
+
+    @Test
+    void closingFreesEverything() {
+        try (CudaBackend be = (CudaBackend) Cuda.open(0, "custom")) {
+            long before = be.deviceBytes();
+            Tensor t = be.tensor(100, 100);
+            LayerPlan p = be.plan((Mask) TestMasks.cases(1).get(0)[1]);
+            assertTrue(be.deviceBytes() > before);
+            t.close();
+            t.close(); // idempotent
+            p.close();
+            assertEquals(before, be.deviceBytes());
+            be.tensor(10, 10); // left open on purpose: backend.close() must free it
+            assertTrue(be.liveAllocations() > 0);
+            be.close();
+            assertEquals(0, be.liveAllocations());
+            assertEquals(0, be.deviceBytes());
+        }
+    }
+}
