@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batches", split = ",", paramLabel = "N,...", description = "batch sizes (default: 256)")
     List<Integer> batches;
 
-    @Option(names = "--densities", split = ",", paramLabel = "X,...", description = "densities (default: 1,0.5,0.25,0.1,0.05,0.01)")
+    @Option(names = "--densities", split = ",", paramLabel = "X,...", description = "densities (default: 1,0.9,0.75,0.5,0.25,0.1,0.05,0.01)")
     List<Double> densities;
 
     @Option(names = "--groups", split = ",", paramLabel = "G,...", description = "group counts; 1 = unstructured (default: 1,4,8,16)")

@@ -29,7 +29,7 @@ final class ProfileCommand implements Callable<Integer>, Main.NeedsRunOptions {
     int steps = 50;
 
     @Option(names = "--repeats", paramLabel = "N", description = "rounds over the models, order alternating (default: ${DEFAULT-VALUE})")
-    int repeats = 2;
+    int repeats = 3;
 
     @Option(names = "--window", paramLabel = "N", description = "steps per throughput window (default: a tenth of --steps)")
     int window = 0;

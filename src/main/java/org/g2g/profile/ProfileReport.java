@@ -25,7 +25,8 @@ public record ProfileReport(String schema, String g2gVersion, Device device, Set
     public static final String SCHEMA = "g2g-profile/1";
 
     /** The device and its measured peak: a dense GEMM through the backend's dense kernel. */
-    public record Device(String name, String description, String java, int cpuCores,
+    /** loadAverage: the system's 1-minute load average when profiling began (other processes compete above ~0). */
+    public record Device(String name, String description, String java, int cpuCores, double loadAverage,
                          Calibration calibration) {}
 
     /** The calibration GEMM: y (out x batch) = W (out x in) x (in x batch), best of several calls. */

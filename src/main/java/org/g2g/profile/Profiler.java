@@ -94,6 +94,7 @@ public final class Profiler {
 
     public static ProfileReport run(RunConfig base, Options o, Backend be, PrintStream log) {
         log.println("device: " + be.name() + " (" + be.description() + ")");
+        double load = LoadCheck.warn(log);
         Split data;
         int features, classes;
         String dataNote;
@@ -145,7 +146,7 @@ public final class Profiler {
         List<ProfileReport.ModelProfile> models = new ArrayList<>();
         for (String n : names) models.add(summarise(n, variant(base, n), runs.get(n), o, cal));
         ProfileReport.Device dev = new ProfileReport.Device(be.name(), be.description(), System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), cal);
+                Runtime.getRuntime().availableProcessors(), load, cal);
         ProfileReport.Settings set = new ProfileReport.Settings(base.dataset(), features, classes, dataNote, base.batch(),
                 o.warmup(), o.steps(), o.repeats(), o.window(), base.updateEvery(), names);
         return new ProfileReport(ProfileReport.SCHEMA, Version.version(), dev, set, models, ratios(models));
