@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("device: " + main.name() + " (" + main.description() + ")");
             if (main.name().startsWith("cuda")) {
                 String cus = Cuda.probe().cusparse();
-                if (cus != null && !cus.startsWith("not")) {
+                if (cus != null && cus.startsWith("loaded")) {
                     engines.put("cusparse", Backends.open(main.name(), threads, "cusparse", System.out));
                 } else {
                     System.out.println("cusparse: " + cus + "; comparing against the dense kernel only");
