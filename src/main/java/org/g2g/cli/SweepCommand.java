@@ -1,0 +1,110 @@
+package org.g2g.cli;
+
+import org.g2g.UserError;
+import org.g2g.sweep.ClaimLock;
+import org.g2g.sweep.Grid;
+import org.g2g.sweep.Shard;
+import org.g2g.sweep.SweepMerge;
+import org.g2g.sweep.SweepRunner;
+import org.g2g.sweep.SweepSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = SweepCommand.Merge.class,
+        description = {"Run a grid of training runs from a YAML spec (base options, grid, variants),",
+                "each into DIR/<run>/ as `g2g train` would: resumable, shardable (--shard), safe to",
+                "share between processes and machines. Keeps DIR/results.csv, summary.csv, summary.md",
+                "and plots (accuracy_vs_density, accuracy_vs_flops; PNG and SVG) up to date.",
+                "Run options given here replace the spec's base values for every run."})
+final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--spec", paramLabel = "FILE", description = "sweep spec (YAML); default: the one saved in --out")
+    Path specFile;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "sweep directory (default: runs/sweep-<name>)")
+    Path out;
+
+    @Option(names = "--dry-run", description = "list the runs, their state and estimated cost; run nothing")
+    boolean dryRun;
+
+    @Option(names = "--shard", paramLabel = "k/N", description = "run only shard k of N (k from 0), e.g. a job array's index")
+    String shard;
+
+    @Option(names = "--parallel", paramLabel = "K", defaultValue = "1", description = "runs trained at once in this process (default: 1)")
+    int parallel;
+
+    @Option(names = "--heartbeat", paramLabel = "SECONDS", defaultValue = "10", description = "claim heartbeat period (default: 10)")
+    double heartbeat;
+
+    @Option(names = "--stale-after", paramLabel = "SECONDS", defaultValue = "60",
+            description = "a claim not refreshed for this long belongs to a dead worker (default: 60)")
+    double staleAfter;
+
+    @Option(names = "--debug", description = "print stack traces of errors")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        Map<String, Object> cli = RunOptions.explicit(spec.commandLine().getParseResult());
+        Grid g;
+        if (specFile != null) {
+            g = Grid.expand(SweepSpec.read(specFile), cli);
+        } else if (out != null && Files.isRegularFile(out.resolve(SweepRunner.STATE))) {
+            Grid saved = SweepRunner.readState(out);
+            Map<String, Object> merged = new java.util.LinkedHashMap<>(saved.cli);
+            merged.putAll(cli);
+            g = Grid.expand(saved.spec, merged);
+        } else {
+            throw new UserError("sweep: give --spec FILE (or --out DIR of an existing sweep)");
+        }
+        Path dir = out != null ? out : Path.of("runs", "sweep-" + g.spec.name());
+        Shard sh = shard == null ? Shard.ALL : Shard.parse(shard);
+        if (dryRun) {
+            SweepRunner.dryRun(g, dir, sh, System.out);
+            return 0;
+        }
+        if (!(heartbeat > 0) || !(staleAfter > 0)) throw new UserError("--heartbeat and --stale-after must be positive");
+        ClaimLock.Settings claims = new ClaimLock.Settings(Duration.ofMillis((long) (heartbeat * 1000)),
+                Duration.ofMillis((long) (staleAfter * 1000)));
+        SweepRunner.Result r = new SweepRunner(g, dir, new SweepRunner.Options(sh, parallel, claims, System.out)).run();
+        System.out.println("sweep " + g.spec.name() + ": " + r.finished() + " of " + r.total() + " runs finished; results: "
+                + dir.resolve("results.csv") + ", " + dir.resolve("summary.md"));
+        if (!r.failed().isEmpty()) {
+            System.err.println("error: " + r.failed().size() + " run" + (r.failed().size() == 1 ? "" : "s") + " failed:");
+            for (String f : r.failed()) System.err.println("  " + f);
+            return 1;
+        }
+        return 0;
+    }
+
+    @Command(name = "merge", mixinStandardHelpOptions = true,
+            description = "Combine the directories of a sweep's shards into one and rebuild its tables and plots.")
+    static final class Merge implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", arity = "1..*", description = "sweep directories (shards) to merge")
+        List<Path> dirs;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "merged sweep directory (default: the first DIR)")
+        Path out;
+
+        @Option(names = "--debug", description = "print stack traces of errors")
+        boolean debug;
+
+        @Override
+        public Integer call() {
+            SweepMerge.merge(dirs, out != null ? out : dirs.get(0), System.out);
+            return 0;
+        }
+    }
+}

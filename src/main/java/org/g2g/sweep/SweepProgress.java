@@ -1,0 +1,90 @@
+package org.g2g.sweep;
+
+import org.g2g.train.Progress;
+
+import java.io.PrintStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Sweep progress for humans: runs done / total, each running run's epoch, and an ETA. The ETA
+ * weighs runs by their estimated training FLOPs (a dense run costs more than a sparse one) and
+ * measures the rate on the work this process has done, so parallel workers count naturally.
+ */
+final class SweepProgress {
+    private final PrintStream out;
+    private final int total;
+    private int done;
+    private final Map<String, Double> cost = new HashMap<>();
+    /** Fraction of each unfinished run already trained (epochs done / epochs). */
+    private final Map<String, Double> fraction = new HashMap<>();
+    private double sessionWork;
+    private final long start = System.nanoTime();
+
+    SweepProgress(PrintStream out, List<Grid.Point> points, Map<String, Double> epochFractionDone, int finished) {
+        this.out = out;
+        this.total = points.size();
+        this.done = finished;
+        for (Grid.Point p : points) {
+            double c = Math.max(1, p.estimatedTrainFlops());
+            cost.put(p.name(), c);
+            Double f = epochFractionDone.get(p.name());
+            if (f != null) fraction.put(p.name(), f);
+        }
+    }
+
+    synchronized void started(Grid.Point p, String owner, int epochsDone) {
+        say(p.name() + (epochsDone > 0 ? ": resuming after epoch " + epochsDone + "/" + p.config().epochs() : ": starting")
+                + " (" + owner + ")");
+        fraction.putIfAbsent(p.name(), epochsDone / (double) p.config().epochs());
+    }
+
+    synchronized void epoch(Grid.Point p, int epoch, int epochs, double testAcc) {
+        double f = epoch / (double) epochs, before = fraction.getOrDefault(p.name(), 0.0);
+        sessionWork += Math.max(0, f - before) * cost.get(p.name());
+        fraction.put(p.name(), f);
+        say(String.format(Locale.ROOT, "%s epoch %d/%d test %.2f%%", p.name(), epoch, epochs, 100 * testAcc));
+    }
+
+    synchronized void finished(Grid.Point p, double testAcc, double seconds) {
+        done++;
+        fraction.remove(p.name());
+        cost.put(p.name(), 0.0);
+        say(String.format(Locale.ROOT, "%s finished: test %.2f%% (%.0f s)", p.name(), 100 * testAcc, seconds));
+    }
+
+    synchronized void skippedFinished(Grid.Point p) {
+        if (cost.getOrDefault(p.name(), 0.0) > 0) done++;
+        cost.put(p.name(), 0.0);
+        fraction.remove(p.name());
+    }
+
+    synchronized void failed(Grid.Point p, String why) {
+        cost.put(p.name(), 0.0);
+        fraction.remove(p.name());
+        say(p.name() + " failed: " + why);
+    }
+
+    synchronized void note(String msg) { say(msg); }
+
+    synchronized int done() { return done; }
+
+    /** Seconds left at the rate of this session, or NaN before the first epoch. */
+    synchronized double etaSeconds() {
+        if (sessionWork <= 0) return Double.NaN;
+        double remaining = 0;
+        for (Map.Entry<String, Double> e : cost.entrySet()) {
+            remaining += e.getValue() * (1 - fraction.getOrDefault(e.getKey(), 0.0));
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        return remaining * elapsed / sessionWork;
+    }
+
+    private void say(String msg) {
+        double eta = etaSeconds();
+        out.println("[sweep " + done + "/" + total + " done" + (Double.isNaN(eta) ? "" : ", ETA " + Progress.duration(eta)) + "] " + msg);
+        out.flush();
+    }
+}

@@ -1,0 +1,362 @@
+package org.g2g.sweep;
+
+import org.g2g.UserError;
+import org.g2g.config.RunConfig;
+import org.g2g.data.DataLocator;
+import org.g2g.io.AtomicFiles;
+import org.g2g.train.EpochMetrics;
+import org.g2g.train.RunRecorder;
+import org.g2g.train.TrainListener;
+import org.g2g.train.TrainRun;
+
+import java.awt.AWTError;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Runs the points of a sweep (or of one shard of it) into DIR/&lt;run&gt;/, each exactly like
+ * {@code g2g train --out}: K workers (threads) per process, any number of processes or machines
+ * per directory. A worker claims a run ({@link ClaimLock}) before touching it, skips finished
+ * ones, resumes unfinished ones from their checkpoint, and after every run rebuilds
+ * results.csv, summary.csv, summary.md and the plots from what is on disk. When all its
+ * runs are finished or claimed by others, a worker waits for those others (taking over a
+ * claim that expires), so a sweep command returns when its shard is complete.
+ */
+public final class SweepRunner {
+    public static final String STATE = "sweep.json";
+
+    public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console) {
+        public Options {
+            if (parallel < 1) throw new UserError("--parallel " + parallel + ": must be at least 1");
+        }
+    }
+
+    public record Result(int total, int finished, List<String> failed) {}
+
+    private final Grid grid;
+    private final Path dir;
+    private final Options o;
+    private final List<Grid.Point> mine;
+    private final Set<String> done = ConcurrentHashMap.newKeySet();
+    private final Set<ClaimLock> held = ConcurrentHashMap.newKeySet();
+    private final List<String> failed = Collections.synchronizedList(new ArrayList<>());
+    private final long startMillis = System.currentTimeMillis();
+    private SweepProgress progress;
+    /** Notified whenever a worker of this process is done with a run. */
+    private final Object changed = new Object();
+
+    public SweepRunner(Grid grid, Path dir, Options o) {
+        this.grid = grid;
+        this.dir = dir;
+        this.o = o;
+        this.mine = o.shard().select(grid.points);
+    }
+
+    // ---------- the sweep directory's own state ----------
+
+    /** Saves the spec and the command-line base options, so `merge` and reruns see the same grid. */
+    public static void writeState(Grid g, Path dir) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", g.spec.name());
+        m.put("origin", g.spec.origin());
+        m.put("cli", g.cli);
+        m.put("spec", g.spec.text());
+        RunRecorder.writeJson(dir.resolve(STATE), m);
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Grid readState(Path dir) {
+        Path f = dir.resolve(STATE);
+        if (!Files.isRegularFile(f)) throw new UserError(dir + ": not a sweep directory (" + STATE + " missing)");
+        Map<String, Object> m;
+        try {
+            m = RunRecorder.JSON.readValue(f.toFile(), Map.class);
+        } catch (IOException e) {
+            throw new UserError(f + ": cannot read (" + e.getMessage() + ")");
+        }
+        SweepSpec spec = SweepSpec.parse((String) m.get("spec"), String.valueOf(m.get("origin")));
+        return Grid.expand(spec, (Map<String, Object>) m.getOrDefault("cli", Map.of()));
+    }
+
+    // ---------- running ----------
+
+    /** Checks everything that can be checked before the first run: the directory, existing runs, the data. */
+    void prepare() {
+        RunRecorder.ensureWritable(dir);
+        for (Grid.Point p : grid.points) {
+            Path run = dir.resolve(p.name());
+            if (!Files.isRegularFile(run.resolve("config.json"))) continue;
+            RunConfig saved = RunRecorder.readConfig(run);
+            List<String> diff = saved.differences(p.config());
+            if (!diff.isEmpty()) {
+                throw new UserError("run " + run + " was made with other options (" + String.join(", ", diff)
+                        + "); the spec or the command line changed: choose another --out or remove that run");
+            }
+        }
+        writeState(grid, dir);
+        Set<List<String>> sources = new LinkedHashSet<>();
+        for (Grid.Point p : mine) {
+            if (!ResultsTable.finished(dir.resolve(p.name()))) sources.add(java.util.Arrays.asList(p.config().dataset(), p.config().data()));
+        }
+        for (List<String> s : sources) { // a missing data set fails here, once, not once per run
+            DataLocator.load(s.get(0), s.get(1) == null ? null : Path.of(s.get(1)), "none", null);
+        }
+    }
+
+    public Result run() {
+        prepare();
+        Map<String, Double> partial = new HashMap<>();
+        int finishedBefore = 0;
+        for (Grid.Point p : mine) {
+            Path run = dir.resolve(p.name());
+            if (ResultsTable.finished(run)) { finishedBefore++; done.add(p.name()); continue; }
+            int e = epochsDone(run);
+            if (e > 0) partial.put(p.name(), e / (double) p.config().epochs());
+        }
+        progress = new SweepProgress(o.console(), mine, partial, finishedBefore);
+        for (Grid.Point p : mine) if (done.contains(p.name())) progress.skippedFinished(p);
+        progress.note(String.format(Locale.ROOT, "%s: %d runs%s in %s, %d finished already, %d worker%s",
+                grid.spec.name(), mine.size(), o.shard().n() > 1 ? " (shard " + o.shard() + " of " + grid.points.size() + ")" : "",
+                dir, finishedBefore, o.parallel(), o.parallel() == 1 ? "" : "s"));
+        refreshOutputs(grid, dir);
+        Thread hook = new Thread(() -> { for (ClaimLock c : held) c.close(); }, "g2g-sweep-release-claims");
+        Runtime.getRuntime().addShutdownHook(hook);
+        ExecutorService pool = Executors.newFixedThreadPool(o.parallel(), r -> {
+            Thread t = new Thread(r, "g2g-sweep-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 0; w < o.parallel(); w++) fs.add(pool.submit(this::worker));
+            for (Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new UserError("sweep interrupted");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException ignored) { /* exiting */ }
+        }
+        refreshOutputs(grid, dir);
+        int fin = 0;
+        for (Grid.Point p : mine) if (ResultsTable.finished(dir.resolve(p.name()))) fin++;
+        return new Result(mine.size(), fin, List.copyOf(failed));
+    }
+
+    private void worker() {
+        String owner = ClaimLock.newOwner();
+        try {
+            long poll = Math.min(5000, Math.max(20, o.claims().heartbeat().toMillis()));
+            while (true) {
+                boolean waiting = false, ran = false;
+                for (Grid.Point p : mine) {
+                    if (done.contains(p.name())) continue;
+                    Path run = dir.resolve(p.name());
+                    if (ResultsTable.finished(run)) { finish(p); continue; }
+                    if (failedDuringThisSweep(run)) { done.add(p.name()); continue; }
+                    ClaimLock claim = ClaimLock.tryAcquire(run, owner, o.claims());
+                    if (claim == null) { waiting = true; continue; }
+                    held.add(claim);
+                    try {
+                        if (ResultsTable.finished(run)) { finish(p); continue; }
+                        ran = true;
+                        if (!runOne(p, run, claim)) waiting = true;
+                    } finally {
+                        claim.close();
+                        held.remove(claim);
+                    }
+                    refreshOutputs(grid, dir);
+                    synchronized (changed) { changed.notifyAll(); }
+                }
+                if (!waiting) return;
+                if (!ran) {
+                    // wait for a sibling worker to finish a run (notified) or another process to (polled)
+                    synchronized (changed) { changed.wait(poll); }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            ClaimLock.retire(owner);
+        }
+    }
+
+    private void finish(Grid.Point p) {
+        if (done.add(p.name())) progress.skippedFinished(p);
+    }
+
+    /** Trains one claimed run; false when the claim was lost to another worker midway. */
+    private boolean runOne(Grid.Point p, Path run, ClaimLock claim) {
+        boolean exists = Files.isRegularFile(run.resolve("config.json"));
+        RunConfig c = p.config();
+        if (c.threads() == 0 && o.parallel() > 1) {
+            c = c.with(Map.of("threads", Math.max(1, Runtime.getRuntime().availableProcessors() / o.parallel())));
+        }
+        try {
+            Files.deleteIfExists(run.resolve(ResultsTable.FAILED));
+        } catch (IOException e) {
+            throw new UserError("cannot write in " + run + ": " + AtomicFiles.reason(e));
+        }
+        progress.started(p, claim.owner, exists ? epochsDone(run) : 0);
+        try (PrintStream log = new PrintStream(new FileOutputStream(run.resolve("log.txt").toFile(), true), true, StandardCharsets.UTF_8)) {
+            log.println("== " + Instant.now() + " " + claim.owner + (exists ? " resumes " : " starts ") + p.name());
+            TrainListener listener = new TrainListener() {
+                @Override public void onStep(long step, int epoch, int batch, int batches, double sps) {
+                    if (claim.lost()) throw new ClaimLost();
+                }
+                @Override public void onEpoch(EpochMetrics m, int epochs) { progress.epoch(p, m.epoch(), epochs, m.testAcc()); }
+            };
+            try {
+                Map<String, Object> s = TrainRun.execute(c, run, exists, false, log, listener);
+                log.println("== " + Instant.now() + " finished");
+                done.add(p.name());
+                progress.finished(p, ((Number) s.get("test_accuracy")).doubleValue(), ((Number) s.get("seconds")).doubleValue());
+                return true;
+            } catch (ClaimLost e) {
+                log.println("== " + Instant.now() + " claim lost to another worker; leaving the run to it");
+                progress.note(p.name() + ": claim taken over by another worker; leaving it");
+                return false;
+            } catch (RuntimeException e) {
+                String why = e instanceof UserError ? e.getMessage() : e.toString();
+                log.println("== " + Instant.now() + " failed: " + why);
+                if (!(e instanceof UserError)) e.printStackTrace(log);
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("error", why);
+                f.put("owner", claim.owner);
+                f.put("time", Instant.now().toString());
+                RunRecorder.writeJson(run.resolve(ResultsTable.FAILED), f);
+                done.add(p.name());
+                failed.add(p.name() + ": " + why);
+                progress.failed(p, why + " (log: " + run.resolve("log.txt") + ")");
+                return true;
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot write " + run.resolve("log.txt") + ": " + AtomicFiles.reason(e));
+        }
+    }
+
+    private static final class ClaimLost extends RuntimeException {
+        ClaimLost() { super("claim lost", null, false, false); }
+    }
+
+    private boolean failedDuringThisSweep(Path run) {
+        try {
+            Path f = run.resolve(ResultsTable.FAILED);
+            return Files.isRegularFile(f) && Files.getLastModifiedTime(f).toMillis() >= startMillis - 1000;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Epochs in a run's metrics.csv (written after each epoch's checkpoint). */
+    static int epochsDone(Path run) {
+        Path m = run.resolve("metrics.csv");
+        if (!Files.isRegularFile(m)) return 0;
+        try (var lines = Files.lines(m)) {
+            return (int) Math.max(0, lines.filter(l -> !l.isBlank()).count() - 1);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return 0;
+        }
+    }
+
+    // ---------- outputs ----------
+
+    private static final Object OUTPUTS = new Object();
+
+    /**
+     * Rebuilds results.csv, summary.csv, summary.md and the plots from the run directories.
+     * Serialised within the process and (where the file system supports it) across processes,
+     * so the last rebuild reflects every run finished before it started.
+     */
+    public static void refreshOutputs(Grid g, Path dir) {
+        synchronized (OUTPUTS) {
+            FileLock lock = null;
+            FileChannel ch = null;
+            try {
+                try {
+                    ch = FileChannel.open(dir.resolve(".outputs.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    lock = ch.lock();
+                } catch (IOException | UnsupportedOperationException e) {
+                    // no locking here (some network file systems): rebuilds may interleave, each file stays whole
+                }
+                List<ResultsTable.Row> rows = ResultsTable.collect(g, dir);
+                AtomicFiles.writeString(dir.resolve("results.csv"), ResultsTable.csv(g, rows));
+                List<Aggregate.Group> groups = Aggregate.groups(g, rows);
+                int fin = 0;
+                for (ResultsTable.Row r : rows) if (r.status().equals("finished")) fin++;
+                AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
+                AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
+                try {
+                    Plots.write(dir, g.spec.name(), groups);
+                } catch (RuntimeException | LinkageError | AWTError e) {
+                    // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
+                    System.err.println("warning: plots not written (" + e + ")");
+                }
+            } finally {
+                try {
+                    if (lock != null) lock.release();
+                    if (ch != null) ch.close();
+                } catch (IOException ignored) { /* closing a lock file */ }
+            }
+        }
+    }
+
+    // ---------- dry run ----------
+
+    /** Lists the runs of the shard with their state and estimated training cost; runs nothing. */
+    public static void dryRun(Grid g, Path dir, Shard shard, PrintStream out) {
+        List<Grid.Point> mine = shard.select(g.points);
+        out.printf(Locale.ROOT, "sweep %s: %d runs%s, output %s%n", g.spec.name(), mine.size(),
+                shard.n() > 1 ? " in shard " + shard + " (of " + g.points.size() + ")" : "", dir);
+        int w = 10;
+        for (Grid.Point p : mine) w = Math.max(w, p.name().length());
+        out.printf(Locale.ROOT, "%4s  %-" + w + "s  %-12s  %14s%n", "#", "run", "state", "train TFLOPs");
+        double total = 0, left = 0;
+        for (Grid.Point p : mine) {
+            Path run = dir.resolve(p.name());
+            String state;
+            double f = p.estimatedTrainFlops() / 1e12;
+            if (ResultsTable.finished(run)) state = "finished";
+            else {
+                int e = epochsDone(run);
+                ClaimLock.Holder h = ClaimLock.read(run.resolve(ClaimLock.FILE));
+                state = h != null ? "running" : Files.isRegularFile(run.resolve(ResultsTable.FAILED)) ? "failed"
+                        : e > 0 ? "epoch " + e + "/" + p.config().epochs() : "pending";
+                left += f * (1 - e / (double) p.config().epochs());
+            }
+            total += f;
+            out.printf(Locale.ROOT, "%4d  %-" + w + "s  %-12s  %14.3f%n", p.index(), p.name(), state, f);
+        }
+        out.printf(Locale.ROOT, "estimated training cost: %.3f TFLOPs in all, %.3f TFLOPs left "
+                + "(train FLOPs per sample at the initial masks x samples x epochs; evaluation not counted)%n", total, left);
+    }
+}
