@@ -194,7 +194,8 @@ public final class BenchGrid {
             if (!b.op().equals("layer")) continue;
             sb.append(String.format(Locale.ROOT, "  width %5d batch %5d groups %3d %-8s %s%n", b.width(), b.batch(), b.groups(),
                     b.engine(), b.density() == null ? "none (" + b.note() + ")"
-                            : String.format(Locale.ROOT, "%.3f (%s)", b.density(), b.note())));
+                            : String.format(Locale.ROOT, "%s%.3f (%s)", b.note().startsWith("sparse") ? ">= " : "",
+                                    b.density(), b.note())));
         }
         return sb.toString();
     }
