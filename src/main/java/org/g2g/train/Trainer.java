@@ -87,20 +87,10 @@ public final class Trainer {
                 for (int bi = 0; bi < batches; bi++) {
                     int off = bi * cfg.batch();
                     int bs = Math.min(cfg.batch(), n - off);
-                    timer.begin(Phase.DATA);
-                    be.gather(data.x, data.y, order, off, bs, net.act[0], net.labels);
-                    timer.begin(Phase.FORWARD);
-                    net.forward(bs);
-                    timer.begin(Phase.LOSS);
-                    net.loss(bs, true);
-                    net.backward(bs, timer);
-                    timer.begin(Phase.OPTIMIZER);
                     lr = lrs.at(step);
-                    net.optimizerStep((float) lr, step + 1);
+                    List<DstStats> s = trainStep(net, dst, timer, data, order, off, bs, (float) lr, step + 1);
                     step++;
                     stepsThisSession++;
-                    List<DstStats> s = dst.afterStep(step, bs, timer);
-                    timer.end();
                     if (!s.isEmpty()) rec.addDst(s);
                     if (step % CHECK_EVERY == 0) checkFinite(be.read(net.stats)[0], epoch);
                     double secs = (System.nanoTime() - t0) / 1e9;
@@ -130,6 +120,28 @@ public final class Trainer {
                 listener.onEpoch(m, cfg.epochs());
             }
         }
+    }
+
+    /**
+     * One training step on samples order[off .. off+bs) of data, ending with the timer stopped:
+     * the code path of train, shared with the profiler so both measure the same thing.
+     * step is the 1-based number of this optimizer step; returns the DST statistics when it
+     * was an update step.
+     */
+    public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, Evaluator data,
+                                           IntVector order, int off, int bs, float lr, long step) {
+        timer.begin(Phase.DATA);
+        net.be.gather(data.x, data.y, order, off, bs, net.act[0], net.labels);
+        timer.begin(Phase.FORWARD);
+        net.forward(bs);
+        timer.begin(Phase.LOSS);
+        net.loss(bs, true);
+        net.backward(bs, timer);
+        timer.begin(Phase.OPTIMIZER);
+        net.optimizerStep(lr, step);
+        List<DstStats> s = dst.afterStep(step, bs, timer);
+        timer.end();
+        return s;
     }
 
     private double denseFraction() {

@@ -1,0 +1,103 @@
+package org.g2g.cli;
+
+import org.g2g.UserError;
+import org.g2g.backend.Backend;
+import org.g2g.backend.Backends;
+import org.g2g.backend.cuda.Cuda;
+import org.g2g.io.AtomicFiles;
+import org.g2g.profile.BenchGrid;
+import org.g2g.profile.BenchPlot;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Layer microbenchmarks: the block-masked sparse kernel against the dense kernel (and cuSPARSE",
+                "where loaded) over widths, batches, densities and group counts; forward, input gradient and",
+                "weight gradient separately, and the correlation product. Writes bench.csv, bench-break-even.csv",
+                "and a speedup plot per shape (PNG and SVG).",
+                "Example: g2g bench --widths 1024 --batches 256 --out docs/bench"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    String device = "auto";
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads, 0 = all cores (default: ${DEFAULT-VALUE})")
+    int threads = 0;
+
+    @Option(names = "--widths", split = ",", paramLabel = "N,...", description = "layer widths (default: 256,1024,4096)")
+    List<Integer> widths;
+
+    @Option(names = "--batches", split = ",", paramLabel = "N,...", description = "batch sizes (default: 256)")
+    List<Integer> batches;
+
+    @Option(names = "--densities", split = ",", paramLabel = "X,...", description = "densities (default: 1,0.9,0.75,0.5,0.25,0.1,0.05,0.01)")
+    List<Double> densities;
+
+    @Option(names = "--groups", split = ",", paramLabel = "G,...", description = "group counts; 1 = unstructured (default: 1,4,8,16)")
+    List<Integer> groups;
+
+    @Option(names = "--min-time", paramLabel = "SECONDS", description = "time per operation and point (default: ${DEFAULT-VALUE})")
+    double minTime = 0.2;
+
+    @Option(names = "--seed", paramLabel = "N", description = "seed of the masks and values (default: ${DEFAULT-VALUE})")
+    long seed = 1;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out = Path.of("bench");
+
+    @Option(names = "--debug", description = "print stack traces of errors")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        BenchGrid.Spec d = BenchGrid.Spec.defaults();
+        BenchGrid.Spec s = new BenchGrid.Spec(orElse(widths, d.widths()), orElse(batches, d.batches()),
+                orElse(densities, d.densities()), orElse(groups, d.groups()), minTime, seed);
+        if (!(minTime > 0)) throw new UserError("option --min-time: must be positive, got " + minTime);
+        if (!device.matches("auto|cpu|cuda|cuda:\\d+")) throw new UserError("option --device: '" + device + "' is not auto, cpu, cuda or cuda:N");
+        org.g2g.train.RunRecorder.ensureWritable(out);
+        Map<String, Backend> engines = new LinkedHashMap<>();
+        try {
+            Backend main = Backends.open(device, threads, "custom", System.out);
+            engines.put("block", main);
+            System.out.println("device: " + main.name() + " (" + main.description() + ")");
+            if (main.name().startsWith("cuda")) {
+                String cus = Cuda.probe().cusparse();
+                if (cus != null && cus.startsWith("loaded")) {
+                    engines.put("cusparse", Backends.open(main.name(), threads, "cusparse", System.out));
+                } else {
+                    System.out.println("cusparse: " + cus + "; comparing against the dense kernel only");
+                }
+            } else {
+                System.out.println("cusparse: not on this device; comparing against the dense kernel only");
+            }
+            BenchGrid.Result r = BenchGrid.run(engines, s, System.out);
+            AtomicFiles.writeString(out.resolve("bench.csv"), BenchGrid.csv(r));
+            AtomicFiles.writeString(out.resolve("bench-break-even.csv"), BenchGrid.breakEvenCsv(r));
+            System.out.println();
+            System.out.print(BenchGrid.summary(r));
+            System.out.println("saved: " + out.resolve("bench.csv") + ", " + out.resolve("bench-break-even.csv"));
+            for (String engine : engines.keySet()) {
+                for (int w : s.widths()) {
+                    for (int b : s.batches()) {
+                        String name = "bench-w" + w + "-b" + b + (engine.equals("block") ? "" : "-" + engine);
+                        for (Path p : BenchPlot.write(r, w, b, engine, out.resolve(name))) {
+                            if (Files.isRegularFile(p)) System.out.println("saved: " + p);
+                        }
+                    }
+                }
+            }
+            return 0;
+        } finally {
+            for (Backend be : engines.values()) be.close();
+        }
+    }
+
+    private static <T> List<T> orElse(List<T> v, List<T> d) { return v == null || v.isEmpty() ? d : v; }
+}

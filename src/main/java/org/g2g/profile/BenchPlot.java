@@ -1,0 +1,106 @@
+package org.g2g.profile;
+
+import org.g2g.UserError;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+
+/**
+ * The bench plot: speedup of the sparse layer (forward + both gradients) over the dense kernel
+ * against density, log-log, one line per group count, the line speedup = 1 and each group
+ * count's break-even density marked (and named in the legend). PNG and SVG, headless.
+ */
+public final class BenchPlot {
+    private BenchPlot() {}
+
+    /** Writes base.png and base.svg for one (width, batch, engine); returns the two files. */
+    public static List<Path> write(BenchGrid.Result r, int width, int batch, String engine, Path base) {
+        System.setProperty("java.awt.headless", "true");
+        XYChart chart = chart(r, width, batch, engine);
+        try {
+            Path dir = base.toAbsolutePath().getParent();
+            if (dir != null) Files.createDirectories(dir);
+            BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
+            VectorGraphicsEncoder.saveVectorGraphic(chart, base.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        } catch (IOException e) {
+            throw new UserError("bench plot " + base + ": cannot write (" + e.getMessage() + ")");
+        }
+        return List.of(Path.of(base + ".png"), Path.of(base + ".svg"));
+    }
+
+    static XYChart chart(BenchGrid.Result r, int width, int batch, String engine) {
+        XYChart c = new XYChartBuilder().width(900).height(600)
+                .title(String.format(Locale.ROOT, "Sparse layer %dx%d, batch %d, %s: speedup over the dense kernel",
+                        width, width, batch, r.device() + (engine.equals("block") ? "" : " " + engine)))
+                .xAxisTitle("density (kept fraction of edges)").yAxisTitle("speedup over dense (forward + input-grad + weight-grad)")
+                .build();
+        var st = c.getStyler();
+        st.setXAxisLogarithmic(true);
+        st.setYAxisLogarithmic(true);
+        st.setXAxisLogarithmicDecadeOnly(true); // intermediate labels of a log axis overlap
+        st.setYAxisLogarithmicDecadeOnly(false);
+        st.setXAxisDecimalPattern("0.###");
+        st.setYAxisDecimalPattern("0.##");
+        st.setLegendPosition(Styler.LegendPosition.InsideNE);
+        st.setChartBackgroundColor(Color.WHITE);
+        TreeMap<Integer, List<BenchGrid.Row>> byGroups = new TreeMap<>();
+        double dMin = 1, dMax = 0;
+        for (BenchGrid.Row x : r.rows()) {
+            if (x.width() != width || x.batch() != batch || !x.engine().equals(engine) || !x.op().equals("layer")) continue;
+            byGroups.computeIfAbsent(x.groups(), g -> new ArrayList<>()).add(x);
+            dMin = Math.min(dMin, x.actualDensity());
+            dMax = Math.max(dMax, x.actualDensity());
+        }
+        if (byGroups.isEmpty()) throw new IllegalArgumentException("no bench rows for width " + width + " batch " + batch);
+        List<Double> beX = new ArrayList<>(), beY = new ArrayList<>();
+        for (var e : byGroups.entrySet()) {
+            List<BenchGrid.Row> rows = new ArrayList<>(e.getValue());
+            rows.sort((a, b) -> Double.compare(a.actualDensity(), b.actualDensity()));
+            double[] xs = new double[rows.size()], ys = new double[rows.size()];
+            for (int k = 0; k < xs.length; k++) { xs[k] = rows.get(k).actualDensity(); ys[k] = rows.get(k).speedup(); }
+            BenchGrid.BreakEven be = breakEven(r, width, batch, e.getKey(), engine);
+            String label = (e.getKey() == 1 ? "G=1 (unstructured)" : "G=" + e.getKey())
+                    + (be == null || be.density() == null ? ", no break-even"
+                    : String.format(Locale.ROOT, ", break-even %s%.3f", be.note().startsWith("sparse") ? ">= " : "", be.density()));
+            XYSeries s = c.addSeries(label, xs, ys);
+            s.setMarker(SeriesMarkers.CIRCLE);
+            if (be != null && be.density() != null && be.note().equals("interpolated")) {
+                beX.add(be.density());
+                beY.add(1.0);
+            }
+        }
+        XYSeries one = c.addSeries("speedup 1 (dense)", new double[]{dMin, dMax}, new double[]{1, 1});
+        one.setMarker(SeriesMarkers.NONE);
+        one.setLineColor(Color.GRAY);
+        one.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[]{6, 4}, 0));
+        if (!beX.isEmpty()) {
+            XYSeries m = c.addSeries("break-even densities", beX, beY);
+            m.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+            m.setMarker(SeriesMarkers.DIAMOND);
+            m.setMarkerColor(Color.BLACK);
+        }
+        return c;
+    }
+
+    private static BenchGrid.BreakEven breakEven(BenchGrid.Result r, int width, int batch, int groups, String engine) {
+        for (BenchGrid.BreakEven b : r.breakEvens()) {
+            if (b.width() == width && b.batch() == batch && b.groups() == groups && b.engine().equals(engine)
+                    && b.op().equals("layer")) return b;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,78 @@
+package org.g2g.profile;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.Correlation;
+import org.g2g.backend.LayerPlan;
+import org.g2g.backend.Tensor;
+import org.g2g.model.Grouping;
+import org.g2g.model.Mask;
+import org.g2g.model.MaskFactory;
+
+import java.util.Random;
+
+/**
+ * Times one masked layer (out x in, a batch) on a backend: forward, input gradient and weight
+ * gradient separately, each the median of repeated calls after a warm one; and the dense
+ * correlation product behind Hebbian regrowth.
+ */
+public final class LayerBench {
+    private LayerBench() {}
+
+    /** Median milliseconds of each operation. */
+    public record Times(double forwardMs, double inputGradMs, double weightGradMs) {
+        public double layerMs() { return forwardMs + inputGradMs + weightGradMs; }
+    }
+
+    /**
+     * A G2G mask at an expected density: dense diagonal group blocks plus inter-group edges
+     * at the p_inter that gives the density; below 1/G the blocks themselves thin out
+     * (p_intra = density x G, no inter-group edges). With one group it is unstructured random
+     * sparsity. Index grouping: the kernels see through any grouping's permutation.
+     */
+    public static Mask g2gMask(int out, int in, int groups, double density, Random rng) {
+        if (density >= 1.0) return Mask.dense(out, in);
+        double pIntra = Math.min(1.0, density * groups);
+        double pInter = groups == 1 ? 0.0 : Math.max(0.0, (density - pIntra / groups) / (1.0 - 1.0 / groups));
+        return MaskFactory.g2g(out, in, groups, pIntra, pInter, Grouping.INDEX, rng);
+    }
+
+    public static Times time(Backend be, Mask mask, int batch, double minSeconds, Random rng) {
+        int out = mask.out, in = mask.in;
+        try (LayerPlan p = be.plan(mask);
+             Tensor w = be.vector(p.packedSize());
+             Tensor gw = be.vector(p.packedSize());
+             Tensor b = be.vector(out);
+             Tensor gb = be.vector(out);
+             Tensor x = be.tensor(in, batch);
+             Tensor y = be.tensor(out, batch);
+             Tensor dy = be.tensor(out, batch);
+             Tensor dx = be.tensor(in, batch)) {
+            be.pack(p, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
+            be.write(x, uniform(in * batch, rng, 1f));
+            be.write(dy, uniform(out * batch, rng, 1e-2f));
+            double f = Timing.median(Timing.samplesMs(be, () -> be.forward(p, w, b, x, y, batch, true), 1, minSeconds, 3, 500));
+            double i = Timing.median(Timing.samplesMs(be, () -> be.backwardInput(p, w, dy, dx, batch), 1, minSeconds, 3, 500));
+            double g = Timing.median(Timing.samplesMs(be, () -> be.weightGrad(p, x, dy, gw, gb, batch), 1, minSeconds, 3, 500));
+            return new Times(f, i, g);
+        }
+    }
+
+    /** Median milliseconds of the cosine correlation of out x batch against in x batch activations. */
+    public static double correlation(Backend be, int out, int in, int batch, double minSeconds, Random rng) {
+        try (Tensor y = be.tensor(out, batch);
+             Tensor x = be.tensor(in, batch);
+             Tensor s = be.vector(out * in)) {
+            be.write(y, uniform(out * batch, rng, 1f));
+            be.write(x, uniform(in * batch, rng, 1f));
+            return Timing.median(Timing.samplesMs(be, () -> be.correlation(y, x, batch, Correlation.COSINE, s), 1,
+                    minSeconds, 3, 500));
+        }
+    }
+
+    /** Uniform in [-scale, scale): cheap enough for 16M-entry layers. */
+    static float[] uniform(int n, Random rng, float scale) {
+        float[] a = new float[n];
+        for (int k = 0; k < n; k++) a[k] = (2 * rng.nextFloat() - 1) * scale;
+        return a;
+    }
+}

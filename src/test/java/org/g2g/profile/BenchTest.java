@@ -1,0 +1,57 @@
+package org.g2g.profile;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class BenchTest {
+    @Test void tinyBenchEndToEnd(@TempDir Path dir) throws Exception {
+        Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--widths", "32,64", "--batches", "16",
+                "--densities", "1,0.5,0.1", "--groups", "1,4,3", "--min-time", "0.001", "--out", dir.toString());
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("break-even density"), out);
+        assertTrue(out.contains("skipping groups 3"), out); // 3 divides neither width
+        List<String> rows = Files.readAllLines(dir.resolve("bench.csv"));
+        assertEquals(BenchGrid.CSV_HEADER, rows.get(0));
+        // per width: 1 correlation row + 2 group counts x 3 densities x 4 ops
+        assertEquals(1 + 2 * (1 + 2 * 3 * 4), rows.size());
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",", -1);
+            assertTrue(Double.parseDouble(f[7]) > 0, row);
+            if (!f[5].equals("correlation")) {
+                double speedup = Double.parseDouble(f[9]), ms = Double.parseDouble(f[7]), dense = Double.parseDouble(f[8]);
+                assertEquals(dense / ms, speedup, 1e-3 * speedup + 1e-4, row);
+            }
+        }
+        List<String> be = Files.readAllLines(dir.resolve("bench-break-even.csv"));
+        assertEquals(1 + 2 * 2 * 4, be.size());
+        for (int w : new int[]{32, 64}) {
+            Path png = dir.resolve("bench-w" + w + "-b16.png"), svg = dir.resolve("bench-w" + w + "-b16.svg");
+            byte[] head = Files.readAllBytes(png);
+            assertEquals((byte) 0x89, head[0]);
+            assertEquals("PNG", new String(head, 1, 3));
+            String s = Files.readString(svg);
+            assertTrue(s.contains("<svg") && s.contains("<path"), "an SVG drawing"); // text is drawn as outlines
+        }
+    }
+
+    @Test void densitiesOutOfRangeAreUserErrors(@TempDir Path dir) {
+        Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--densities", "0,0.5", "--out", dir.toString());
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("option --densities: 0.0 is not in (0, 1]"), (String) r[2]);
+    }
+
+    @Test void g2gMasksHitTheirDensity() {
+        java.util.Random rng = new java.util.Random(3);
+        assertEquals(0.25, LayerBench.g2gMask(64, 64, 4, 0.25, rng).density(), 1e-12); // exactly the diagonal blocks
+        assertEquals(0.05, LayerBench.g2gMask(64, 64, 4, 0.05, rng).density(), 0.02); // thinned blocks
+        assertEquals(0.5, LayerBench.g2gMask(256, 256, 8, 0.5, rng).density(), 0.02); // blocks + inter-group edges
+        assertEquals(1.0, LayerBench.g2gMask(16, 16, 4, 1.0, rng).density());
+    }
+}
