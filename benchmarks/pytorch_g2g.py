@@ -7,7 +7,9 @@ synthetic data resident on the GPU (like g2g's device-resident dataset). Each sp
 F.linear(x, W * mask, b): dense FLOPs, so this is the "just mask a dense layer" reference point.
 Prints training samples/s; compare with `CudaBench` line "training: ...".
 
-usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0] [--tf32]
+usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0|cpu] [--model g2g|dense]
+                                        [--threads N] [--tf32]
+With --model dense the layers are plain F.linear (the dense same-width baseline).
 """
 import argparse
 import time
@@ -37,8 +39,9 @@ def g2g_mask(out_f, in_f, groups, p_intra, p_inter, strategy, gen):
 
 
 class G2GNet(torch.nn.Module):
-    def __init__(self, sizes, groups, p_intra, p_inter, gen):
+    def __init__(self, sizes, groups, p_intra, p_inter, gen, dense=False):
         super().__init__()
+        self.dense = dense
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         masks = []
@@ -55,7 +58,8 @@ class G2GNet(torch.nn.Module):
 
     def forward(self, x):
         for k in range(self.n):
-            x = F.linear(x, self.weights[k] * getattr(self, f"mask{k}"), self.biases[k])
+            w = self.weights[k] if self.dense else self.weights[k] * getattr(self, f"mask{k}")
+            x = F.linear(x, w, self.biases[k])
             if k < self.n - 1:
                 x = F.relu(x)
         return x
@@ -66,13 +70,18 @@ def main():
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--device", default="cuda:0")
+    ap.add_argument("--model", default="g2g", choices=["g2g", "dense"])
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (g2g computes in plain fp32)")
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     dev = torch.device(args.device)
     gen = torch.Generator().manual_seed(1)
-    model = G2GNet([784, 1024, 1024, 1024, 10], 8, 1.0, 0.15, gen).to(dev)
-    density = model.mask1.mean().item()
+    model = G2GNet([784, 1024, 1024, 1024, 10], 8, 1.0, 0.15, gen, dense=args.model == "dense").to(dev)
+    density = 1.0 if args.model == "dense" else model.mask1.mean().item()
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
     n = 16384
     images = torch.rand(n, 784, device=dev)
@@ -90,15 +99,16 @@ def main():
 
     for t in range(20):
         step(t)
-    torch.cuda.synchronize(dev)
+    sync()
     t0 = time.perf_counter()
     for t in range(args.steps):
         loss = step(t)
-    torch.cuda.synchronize(dev)
+    sync()
     dt = time.perf_counter() - t0
-    print(f"pytorch eager G2GNet 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+    print(f"pytorch eager {args.model} 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
           f"{args.steps * args.batch / dt:.0f} samples/s, {1000 * dt / args.steps:.3f} ms/step, "
-          f"torch {torch.__version__}, {torch.cuda.get_device_name(dev)}, tf32={args.tf32}, last loss {loss.item():.4f}")
+          f"torch {torch.__version__}, {where}, tf32={args.tf32}, last loss {loss.item():.4f}")
 
 
 if __name__ == "__main__":
