@@ -88,8 +88,9 @@ public final class TrainRun {
             }
             if (!Files.isRegularFile(ckpt)) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
         }
-        RunRecorder rec = new RunRecorder(dir);
+        // data first: a missing data set should not leave an empty run directory behind
         Data data = loadData(c, log);
+        RunRecorder rec = new RunRecorder(dir);
         long wall0 = System.nanoTime();
         try (Backend be = Backends.open(c.device(), c.threads(), c.sparseEngine(), log)) {
             log.println("device: " + be.name() + " (" + be.description() + ")");

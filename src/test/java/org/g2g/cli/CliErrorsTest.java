@@ -79,7 +79,9 @@ class CliErrorsTest {
 
     @Test
     void dataProblemsNameTheFile() throws Exception {
-        assertUserError(run("train", "--data", tmp.resolve("nowhere").toString(), "--device", "cpu"), "nowhere");
+        assertUserError(run("train", "--data", tmp.resolve("nowhere").toString(), "--device", "cpu",
+                "--out", tmp.resolve("no-run").toString()), "nowhere");
+        assertFalse(Files.exists(tmp.resolve("no-run")), "no run directory for a run that could not start");
         Path broken = tmp.resolve("broken");
         Files.createDirectories(broken);
         for (String f : new String[]{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
