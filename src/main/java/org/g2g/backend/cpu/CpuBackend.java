@@ -370,7 +370,34 @@ public final class CpuBackend extends HostOps implements Backend {
         int[] rIdx = identity(out), cIdx = identity(in);
         float[] ny = new float[out], nx = new float[in];
         boolean norm = kind != Correlation.RAW;
-        pool.run(t -> {
+        if (in % L == 0 && batch > 0) {
+            // as GEMMs over the batch: X transposed once to batch-major, the vector dimension is
+            // the score row's columns; 128-column blocks keep the XT block in L2
+            int ldT = paddedLd(in), tb = CpuTensor.ALIGN;
+            float[] XT = new float[tb + batch * ldT];
+            int[] bIdx = identity(batch);
+            pool.run(t -> {
+                int b0 = pool.split(batch, t, 1), b1 = pool.split(batch, t + 1, 1);
+                for (int i = 0; i < in; i++) {
+                    int src = xb + i * ldx;
+                    for (int b = b0; b < b1; b++) XT[tb + b * ldT + i] = X[src + b];
+                }
+                int o0 = pool.split(out, t, 1), o1 = pool.split(out, t + 1, 1);
+                int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
+                if (norm) {
+                    for (int o = o0; o < o1; o++) ny[o] = Kernels.dot(Y, yb + o * ldy, Y, yb + o * ldy, c);
+                    for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, xb + i * ldx, X, xb + i * ldx, c);
+                }
+            });
+            pool.run(t -> {
+                int r0 = pool.split(out, t, 1), r1 = pool.split(out, t + 1, 1);
+                for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
+                    int nc = Math.min(BlockPlan.PANEL, in - j0);
+                    Kernels.gemm(Y, yb + r0 * ldy, ldy, 1, batch, bIdx, 0, XT, tb + j0, ldT,
+                            rIdx, r0, r1 - r0, Sc, so + j0, in, new Kernels.Cols(nc), false);
+                }
+            });
+        } else pool.run(t -> {
             int r0 = pool.split(out, t, 4), r1 = pool.split(out, t + 1, 4);
             int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
             if (norm) {
