@@ -58,8 +58,10 @@ final class BlockPlan implements LayerPlan {
     final int[] csrColPos, cscRowPos;      // the same edges' permuted positions (for permuted copies)
     final boolean rowIdentity, colIdentity;
     final int[] ident;                     // 0, 1, 2, ...: index array over a permuted copy
+    /** Share of out x in covered by dense tiles: above 1/2 the weight gradient runs as a transposed GEMM. */
+    final double denseShare;
     /** Scratch for activations copied into permuted order (non-identity permutations only). */
-    private float[] xPerm, gPerm;
+    private float[] xPerm, gPerm, xT;
 
     BlockPlan(Mask mask, int threads) { this(mask, threads, DENSE_TILE_MIN_DENSITY); }
 
@@ -121,6 +123,7 @@ final class BlockPlan implements LayerPlan {
             }
         }
         sparseBase = off;
+        denseShare = (double) off / ((double) out * in);
         holePtr = new int[nt + 1];
         holePos = new int[holes];
         int h = 0;
@@ -256,6 +259,13 @@ final class BlockPlan implements LayerPlan {
         int need = CpuTensor.ALIGN + out * ld;
         if (gPerm == null || gPerm.length < need) gPerm = new float[need];
         return gPerm;
+    }
+
+    /** An aligned scratch array for `batch` rows of stride ld (the inputs transposed). */
+    float[] tScratch(int batch, int ld) {
+        int need = CpuTensor.ALIGN + batch * ld;
+        if (xT == null || xT.length < need) xT = new float[need];
+        return xT;
     }
 
     /** Units in group order (stable), identity without labels. */

@@ -261,6 +261,10 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int ldx = x.ld, ldg = dy.ld;
         int gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        if (p.denseShare > 0.5 && batch > 0) {
+            weightGradTransposed(p, x, dy, gw, gb, batch);
+            return;
+        }
         float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
         int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
         int[] cIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
@@ -291,6 +295,63 @@ public final class CpuBackend extends HostOps implements Backend {
         });
     }
 
+    /**
+     * Weight gradient of mostly dense layers (dense baselines, the head) as GEMMs over the batch:
+     * gW_tile = dY_tile (rows x batch) . X^T (batch x tile columns), with X transposed once into
+     * batch-major XT so the vector dimension is the tile's columns and the register-tiled
+     * {@link Kernels#gemm} applies (about 1.7x the dot-product form, which must reduce lanes).
+     * Tiles whose width is not a multiple of the vector length, and sparse edges, keep the dot form.
+     */
+    private void weightGradTransposed(BlockPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
+        Kernels.Cols c = new Kernels.Cols(batch);
+        float[] X = CpuTensor.of(x), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
+        int ldx = x.ld, ldg = dy.ld, xb = CpuTensor.off(x), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        int in = p.in, ldT = paddedLd(in), tb = CpuTensor.ALIGN;
+        float[] XT = p.tScratch(batch, ldT);
+        float[] G = p.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, p.rowPerm, p.gScratch(ldg), c);
+        int gpb = p.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
+        // XT[b][j] = X[colPerm[j]][b], blocks of 16 inputs so each batch row is written in runs
+        pool.run(t -> {
+            int b0 = pool.split(batch, t, 1), b1 = pool.split(batch, t + 1, 1);
+            int[] src = new int[16];
+            for (int j0 = 0; j0 < in; j0 += 16) {
+                int nj = Math.min(16, in - j0);
+                for (int q = 0; q < nj; q++) src[q] = xb + p.colPerm[j0 + q] * ldx;
+                for (int b = b0; b < b1; b++) {
+                    int d = tb + b * ldT + j0;
+                    for (int q = 0; q < nj; q++) XT[d + q] = X[src[q] + b];
+                }
+            }
+        });
+        int[] spIdx = p.csrCol;
+        pool.run(t -> {
+            for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
+                int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
+                for (int cp = 0; cp < p.nCp; cp++) {
+                    int tile = rp * p.nCp + cp;
+                    int off = p.tileOff[tile];
+                    int tc = p.cpStart[cp + 1] - p.cpStart[cp];
+                    if (off >= 0 && tc % L == 0) {
+                        Kernels.gemm(G, gpb + r0 * ldg, ldg, 1, batch, p.ident, 0, XT, tb + p.cpStart[cp], ldT,
+                                p.ident, 0, nr, GW, gwo + off, tc, new Kernels.Cols(tc), false);
+                        for (int k = gwo + off; k < gwo + off + nr * tc; k++) GW[k] = Kernels.flush(GW[k]);
+                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
+                    } else if (off >= 0) {
+                        Kernels.dotTile(G, gpb, ldg, p.ident, r0, nr, X, xb, ldx, p.colPerm, p.cpStart[cp], tc, GW, gwo + off, tc, c);
+                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
+                    } else {
+                        for (int r = r0; r < r0 + nr; r++) {
+                            int q = r * (p.nCp + 1) + cp;
+                            Kernels.sparseDots(G, gpb + r * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, ldx, GW, gwo + p.sparseBase, c);
+                        }
+                    }
+                }
+                for (int r = r0; r < r0 + nr; r++) GB[gbo + p.rowPerm[r]] = Kernels.sum(G, gpb + r * ldg, c);
+            }
+        });
+    }
+
     @Override
     public void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores) {
         Kernels.Cols c = new Kernels.Cols(batch);
@@ -309,7 +370,34 @@ public final class CpuBackend extends HostOps implements Backend {
         int[] rIdx = identity(out), cIdx = identity(in);
         float[] ny = new float[out], nx = new float[in];
         boolean norm = kind != Correlation.RAW;
-        pool.run(t -> {
+        if (in % L == 0 && batch > 0) {
+            // as GEMMs over the batch: X transposed once to batch-major, the vector dimension is
+            // the score row's columns; 128-column blocks keep the XT block in L2
+            int ldT = paddedLd(in), tb = CpuTensor.ALIGN;
+            float[] XT = new float[tb + batch * ldT];
+            int[] bIdx = identity(batch);
+            pool.run(t -> {
+                int b0 = pool.split(batch, t, 1), b1 = pool.split(batch, t + 1, 1);
+                for (int i = 0; i < in; i++) {
+                    int src = xb + i * ldx;
+                    for (int b = b0; b < b1; b++) XT[tb + b * ldT + i] = X[src + b];
+                }
+                int o0 = pool.split(out, t, 1), o1 = pool.split(out, t + 1, 1);
+                int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
+                if (norm) {
+                    for (int o = o0; o < o1; o++) ny[o] = Kernels.dot(Y, yb + o * ldy, Y, yb + o * ldy, c);
+                    for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, xb + i * ldx, X, xb + i * ldx, c);
+                }
+            });
+            pool.run(t -> {
+                int r0 = pool.split(out, t, 1), r1 = pool.split(out, t + 1, 1);
+                for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
+                    int nc = Math.min(BlockPlan.PANEL, in - j0);
+                    Kernels.gemm(Y, yb + r0 * ldy, ldy, 1, batch, bIdx, 0, XT, tb + j0, ldT,
+                            rIdx, r0, r1 - r0, Sc, so + j0, in, new Kernels.Cols(nc), false);
+                }
+            });
+        } else pool.run(t -> {
             int r0 = pool.split(out, t, 4), r1 = pool.split(out, t + 1, 4);
             int i0 = pool.split(in, t, 1), i1 = pool.split(in, t + 1, 1);
             if (norm) {

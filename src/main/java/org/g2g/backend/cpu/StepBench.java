@@ -33,7 +33,7 @@ public final class StepBench {
             }
             return;
         }
-        int threads = 0, batch = 256, steps = 10, warmup = 15, rounds = 7;
+        int threads = 0, batch = 256, steps = 10, warmup = 15, rounds = 9;
         boolean probe = false, sparseOnly = false;
         for (int k = 0; k < args.length; k++) {
             switch (args[k]) {

@@ -81,6 +81,9 @@ class CpuBackendTest {
                 Arguments.of(new Case("dense odd", Mask.dense(37, 29)), new int[] {1, 7, 256}),
                 Arguments.of(new Case("dense head", Mask.dense(10, 1024)), new int[] {7, 256}),
                 Arguments.of(new Case("dense 300x260", Mask.dense(300, 260)), new int[] {100}),
+                // mostly dense layers take the transposed-GEMM weight gradient: holes, permuted rows
+                Arguments.of(new Case("ER 0.95", MaskFactory.erdosRenyi(200, 256, 0.95, rng)), new int[] {1, 7, 100}),
+                Arguments.of(new Case("g2g random G2 p_inter 0.9", MaskFactory.g2g(96, 128, 2, 1.0, 0.9, Grouping.RANDOM, rng)), new int[] {9, 64}),
                 Arguments.of(new Case("one output", MaskFactory.erdosRenyi(1, 5, 0.8, rng)), new int[] {7}),
                 Arguments.of(new Case("empty", new Mask(8, 8, new boolean[64], null, null)), new int[] {3}));
     }
