@@ -57,7 +57,7 @@ final class BlockPlan implements LayerPlan {
     final float[] wT;                      // scratch: sparse weights in CSC order (input gradient)
     final int[] csrColPos, cscRowPos;      // the same edges' permuted positions (for permuted copies)
     final boolean rowIdentity, colIdentity;
-    final int[] ident;                     // 0, 1, 2, ...: index array over a permuted copy
+    final int[] ident;                     // 0, 1, 2, ... max(out, in): index array over a permuted copy
     /** Share of out x in covered by dense tiles: above 1/2 the weight gradient runs as a transposed GEMM. */
     final double denseShare;
     /** Scratch for activations copied into permuted order (non-identity permutations only). */
@@ -75,8 +75,7 @@ final class BlockPlan implements LayerPlan {
         colPerm = groupOrder(mask.groupIn, in);
         rowIdentity = isIdentity(rowPerm);
         colIdentity = isIdentity(colPerm);
-        ident = new int[Math.max(out, in)];
-        for (int k = 0; k < ident.length; k++) ident[k] = k;
+        ident = range(Math.max(out, in));
         rpStart = panels(mask.groupOut, rowPerm);
         cpStart = panels(mask.groupIn, colPerm);
         nRp = rpStart.length - 1;
@@ -266,6 +265,24 @@ final class BlockPlan implements LayerPlan {
         int need = CpuTensor.ALIGN + batch * ld;
         if (xT == null || xT.length < need) xT = new float[need];
         return xT;
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int k = 0; k < n; k++) r[k] = k;
+        return r;
+    }
+
+    private int[] longIdent = new int[0];
+
+    /**
+     * An identity index array of at least n entries, for kernels that index over the batch
+     * (which can exceed the layer's widths). Call outside parallel regions: it may reallocate.
+     */
+    int[] identity(int n) {
+        if (n <= ident.length) return ident;
+        if (longIdent.length < n) longIdent = range(n);
+        return longIdent;
     }
 
     /** Units in group order (stable), identity without labels. */

@@ -324,6 +324,7 @@ public final class CpuBackend extends HostOps implements Backend {
             }
         });
         int[] spIdx = p.csrCol;
+        int[] batchIdent = p.identity(batch); // the product's k runs over the batch, which may exceed the widths
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -332,7 +333,7 @@ public final class CpuBackend extends HostOps implements Backend {
                     int off = p.tileOff[tile];
                     int tc = p.cpStart[cp + 1] - p.cpStart[cp];
                     if (off >= 0 && tc % L == 0) {
-                        Kernels.gemm(G, gpb + r0 * ldg, ldg, 1, batch, p.ident, 0, XT, tb + p.cpStart[cp], ldT,
+                        Kernels.gemm(G, gpb + r0 * ldg, ldg, 1, batch, batchIdent, 0, XT, tb + p.cpStart[cp], ldT,
                                 p.ident, 0, nr, GW, gwo + off, tc, new Kernels.Cols(tc), false);
                         for (int k = gwo + off; k < gwo + off + nr * tc; k++) GW[k] = Kernels.flush(GW[k]);
                         for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
