@@ -495,16 +495,7 @@ public final class CpuBackend extends HostOps implements Backend {
                 vk.intoArray(V, vo + k);
                 wk.sub(mk.mul(step).div(vk.sqrt().mul(invSqrtBc2).add(eps))).intoArray(W, wo + k);
             }
-            for (; k < k1; k++) {
-                float gk = G[go + k] + weightDecay * W[wo + k];
-                float mk = beta1 * M[mo + k] + (1 - beta1) * gk;
-                float vk = beta2 * V[vo + k] + (1 - beta2) * gk * gk;
-                if (Math.abs(mk) < 1e-30f) mk = 0f;
-                if (vk < 1e-30f) vk = 0f;
-                M[mo + k] = mk;
-                V[vo + k] = vk;
-                W[wo + k] -= step * mk / ((float) Math.sqrt(vk) * invSqrtBc2 + eps);
-            }
+            adamRange(W, wo, G, go, M, mo, V, vo, k, k1, beta1, beta2, eps, weightDecay, step, invSqrtBc2);
         };
         if (parts == 1) body.accept(0);
         else pool.run(p -> { if (p < parts) body.accept(p); });

@@ -117,7 +117,13 @@ public abstract class HostOps {
         float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
         int n = (int) w.size();
         int wo = CpuTensor.off(w), go = CpuTensor.off(g), mo = CpuTensor.off(m), vo = CpuTensor.off(v);
-        for (int k = 0; k < n; k++) {
+        adamRange(W, wo, G, go, M, mo, V, vo, 0, n, beta1, beta2, eps, weightDecay, step, invSqrtBc2);
+    }
+
+    /** Scalar Adam over elements [k0, k1): the reference, and the vector kernel's tail. */
+    static void adamRange(float[] W, int wo, float[] G, int go, float[] M, int mo, float[] V, int vo, int k0, int k1,
+                          float beta1, float beta2, float eps, float weightDecay, float step, float invSqrtBc2) {
+        for (int k = k0; k < k1; k++) {
             float gk = G[go + k] + weightDecay * W[wo + k];
             float mk = beta1 * M[mo + k] + (1 - beta1) * gk;
             float vk = beta2 * V[vo + k] + (1 - beta2) * gk * gk;
