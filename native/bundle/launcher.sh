@@ -8,6 +8,8 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 MAIN="${MAIN:-org.g2g.cli.Main}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/g2g.XXXXXX")" || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
-"$here/runtime/bin/java" --add-modules jdk.incubator.vector -Djava.awt.headless=true \
+# same JVM flags as the repository's ./g2g launcher; the incubator notice is filtered from stderr
+"$here/runtime/bin/java" --add-modules jdk.incubator.vector "-Xmx${G2G_HEAP:-8g}" -XX:ObjectAlignmentInBytes=64 \
+  -XX:+UseParallelGC -Djava.awt.headless=true \
   -Djava.io.tmpdir="$tmp" -Dg2g.native.dir="$here/native" $G2G_JAVA_OPTS \
-  -cp "$here/app/g2g.jar:$here/app/lib/*" "$MAIN" "$@"
+  -cp "$here/app/g2g.jar:$here/app/lib/*" "$MAIN" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
