@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # g2g bundle launcher: the bundled Java runtime, the app jars, the libcublas.so.12 shim folder.
 # MAIN is set by the copy of this script (bin/g2g: the CLI, bin/g2g-cuda-bench: CudaBench).
 # Each run gets its own temp folder because JCuda extracts its natives there under fixed names.
