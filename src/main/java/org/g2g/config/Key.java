@@ -77,6 +77,9 @@ public record Key(String name, Class<?> type, Object defaultValue, String help, 
             boolean lowBad = minExclusive ? d <= min : d < min;
             boolean highBad = maxExclusive ? d >= max : d > max;
             if (lowBad || highBad || Double.isNaN(d)) {
+                if (max >= Keys.INF) {
+                    throw new ConfigError(name, v + " must be " + (minExclusive ? "greater than " : "at least ") + fmt(min));
+                }
                 throw new ConfigError(name, v + " is outside " + (minExclusive ? "(" : "[") + fmt(min) + ", "
                         + fmt(max) + (maxExclusive ? ")" : "]"));
             }

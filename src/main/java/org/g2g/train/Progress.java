@@ -41,13 +41,11 @@ public final class Progress implements TrainListener {
                 lastPrint = now;
             }
         } else {
-            int quarter = batch * 4 / batches;
+            int quarter = batch * 4 / batches; // 4 = the epoch's end, which onEpoch reports
             if ((quarter != lastQuarter && quarter < 4) || now - lastPrint > 30_000_000_000L) {
-                if (quarter != lastQuarter || now - lastPrint > 30_000_000_000L) {
-                    out.println(line);
-                    lastPrint = now;
-                    lastQuarter = quarter;
-                }
+                out.println(line);
+                lastPrint = now;
+                lastQuarter = quarter;
             }
         }
     }

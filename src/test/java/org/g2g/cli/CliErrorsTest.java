@@ -53,7 +53,7 @@ class CliErrorsTest {
         assertUserError(run(base("--p-inter", "1.5")), "--p-inter", "outside");
         assertUserError(run(base("--p-intra", "-0.1")), "--p-intra");
         assertUserError(run(base("--groups", "5")), "--groups", "divide");
-        assertUserError(run(base("--epochs", "0")), "--epochs");
+        assertUserError(run(base("--epochs", "0")), "--epochs", "must be at least 1");
         assertUserError(run(base("--prune-fraction", "1")), "--prune-fraction");
         assertUserError(run(base("--prune-fraction", "0")), "--prune-fraction");
         assertUserError(run(base("--lr", "abc")), "--lr", "not a valid number");
