@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Layer microbenchmarks: the sparse kernel against the dense one over shapes and densities.",
         description = {"Layer microbenchmarks: the block-masked sparse kernel against the dense kernel (and cuSPARSE",
                 "where loaded) over widths, batches, densities and group counts; forward, input gradient and",
                 "weight gradient separately, and the correlation product. Writes bench.csv, bench-break-even.csv",

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "profile", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Where the time of a training step goes, sparse against dense.",
         description = {"Where the time of a training step goes: samples/s, the phase split, FLOPs, GFLOP/s against the",
                 "device's measured peak, and memory, for one model or several compared in one process.",
                 "Uses synthetic batches of the dataset's shape unless --real-data.",

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Run a grid of training runs from a YAML spec, with tables and plots.",
         subcommands = SweepCommand.Merge.class,
         description = {"Run a grid of training runs from a YAML spec (base options, grid, variants),",
                 "each into DIR/<run>/ as `g2g train` would: resumable, shardable (--shard), safe to",
