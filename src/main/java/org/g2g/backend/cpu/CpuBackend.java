@@ -68,58 +68,49 @@ public final class CpuBackend extends HostOps implements Backend {
 
     @Override
     public void pack(LayerPlan lp, float[] dense, Tensor packed) {
-        BlockPlan p = bp(lp);
-        float[] d = CpuTensor.of(packed);
-        int po = CpuTensor.off(packed);
-        boolean[] a = p.mask.active;
-        int in = p.in;
-        for (int rp = 0; rp < p.nRp; rp++) {
-            for (int cp = 0; cp < p.nCp; cp++) {
-                int off = p.tileOff[rp * p.nCp + cp];
-                if (off < 0) continue;
-                int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                for (int r = p.rpStart[rp]; r < p.rpStart[rp + 1]; r++) {
-                    int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
-                    for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
-                        int k = base + p.colPerm[j];
-                        d[po + o + j] = a[k] ? dense[k] : 0f;
-                    }
-                }
-            }
-        }
-        for (int r = 0; r < p.out; r++) {
-            int base = p.rowPerm[r] * in;
-            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) d[po + p.sparseBase + e] = dense[base + p.csrCol[e]];
-        }
+        copyPacked(bp(lp), dense, packed, true);
     }
 
     @Override
     public float[] unpack(LayerPlan lp, Tensor packed) {
         BlockPlan p = bp(lp);
+        float[] dense = new float[p.out * p.in];
+        copyPacked(p, dense, packed, false);
+        return dense;
+    }
+
+    /**
+     * The one walk over the packed layout (dense tiles, then CSR edges) that pack and unpack
+     * share: toPacked copies dense -> packed (holes of dense tiles get 0), otherwise packed ->
+     * dense (only active entries are written; dense starts at 0).
+     */
+    private static void copyPacked(BlockPlan p, float[] dense, Tensor packed, boolean toPacked) {
         float[] d = CpuTensor.of(packed);
         int po = CpuTensor.off(packed);
         boolean[] a = p.mask.active;
         int in = p.in;
-        float[] dense = new float[p.out * in];
         for (int rp = 0; rp < p.nRp; rp++) {
             for (int cp = 0; cp < p.nCp; cp++) {
                 int off = p.tileOff[rp * p.nCp + cp];
                 if (off < 0) continue;
                 int tc = p.cpStart[cp + 1] - p.cpStart[cp];
                 for (int r = p.rpStart[rp]; r < p.rpStart[rp + 1]; r++) {
-                    int base = p.rowPerm[r] * in, o = off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
+                    int base = p.rowPerm[r] * in, o = po + off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
                     for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
                         int k = base + p.colPerm[j];
-                        if (a[k]) dense[k] = d[po + o + j];
+                        if (toPacked) d[o + j] = a[k] ? dense[k] : 0f;
+                        else if (a[k]) dense[k] = d[o + j];
                     }
                 }
             }
         }
         for (int r = 0; r < p.out; r++) {
             int base = p.rowPerm[r] * in;
-            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) dense[base + p.csrCol[e]] = d[po + p.sparseBase + e];
+            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) {
+                if (toPacked) d[po + p.sparseBase + e] = dense[base + p.csrCol[e]];
+                else dense[base + p.csrCol[e]] = d[po + p.sparseBase + e];
+            }
         }
-        return dense;
     }
 
     /** True when every vector of the padded batch fits inside the row stride. */
