@@ -97,6 +97,24 @@ public interface Backend extends AutoCloseable {
      */
     void gather(Tensor images, IntVector labels, IntVector order, int offset, int batch, Tensor x, IntVector yb);
 
+    /**
+     * Strip copies between feature-major tensors, for the patch encoder's patch gather and the
+     * reshapes around it. strips holds 4 ints per strip (srcRow, srcBlock, dstRow, dstBlock);
+     * for each of the first count strips and b < width:
+     * dst[dstRow][dstBlock * width + b] = src[srcRow][srcBlock * width + b].
+     * The strips' destinations never overlap. This default goes through the host (correct
+     * on any backend, slow on a device); backends override it.
+     */
+    default void copyStrips(Tensor src, Tensor dst, IntVector strips, int count, int width) {
+        float[] s = read(src), d = read(dst);
+        int[] st = read(strips);
+        for (int k = 0; k < count; k++) {
+            System.arraycopy(s, st[4 * k] * src.cols + st[4 * k + 1] * width,
+                    d, st[4 * k + 2] * dst.cols + st[4 * k + 3] * width, width);
+        }
+        write(dst, d);
+    }
+
     /** Waits for queued device work (for timers); a no-op on the CPU. */
     default void sync() {}
 

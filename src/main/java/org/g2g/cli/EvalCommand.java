@@ -6,6 +6,7 @@ import org.g2g.config.RunConfig;
 import org.g2g.io.SafeTensors;
 import org.g2g.model.Architecture;
 import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
 import org.g2g.train.Checkpoint;
 import org.g2g.train.Evaluator;
 import org.g2g.train.Network;
@@ -51,17 +52,22 @@ final class EvalCommand implements Callable<Integer> {
         SafeTensors.Contents st = SafeTensors.read(modelFile);
         List<Mask> masks = Checkpoint.readMasks(st, modelFile);
         float[][][] w = Checkpoint.readWeights(st, modelFile, masks.size());
+        // the model file, not the config, says whether there is an encoder
+        PatchEncoder enc = Checkpoint.encoderShape(st, modelFile);
+        float[][] encW = Checkpoint.readEncoder(st, modelFile);
         TrainRun.Data d = TrainRun.loadData(c, System.out);
         int[] widths = new int[masks.size() + 1];
         widths[0] = masks.get(0).in;
         for (int l = 0; l < masks.size(); l++) widths[l + 1] = masks.get(l).out;
-        if (widths[0] != d.dataset().features() || widths[masks.size()] != d.dataset().classes()) {
-            throw new org.g2g.UserError(modelFile + ": model shape " + widths[0] + " -> " + widths[masks.size()]
+        int inputs = enc == null ? widths[0] : enc.pixels();
+        if (inputs != d.dataset().features() || widths[masks.size()] != d.dataset().classes()
+                || (enc != null && enc.features() != widths[0])) {
+            throw new org.g2g.UserError(modelFile + ": model shape " + inputs + " -> " + widths[masks.size()]
                     + " does not fit dataset " + c.dataset());
         }
-        Architecture arch = new Architecture(c.model(), widths, masks, Double.NaN);
+        Architecture arch = new Architecture(c.model(), widths, masks, Double.NaN, enc);
         try (Backend be = Backends.open(c.device(), c.threads(), c.sparseEngine(), System.out);
-             Network net = new Network(be, widths, masks, arch, Optimizer.from(c), c.batch(), w);
+             Network net = new Network(be, widths, masks, arch, Optimizer.from(c), c.batch(), w, encW);
              Evaluator test = new Evaluator(be, d.test())) {
             double[] r = test.evaluate(net);
             System.out.printf(Locale.ROOT, "test accuracy %.2f%% (%d images), loss %.4f, device %s%n", 100 * r[1],

@@ -23,6 +23,10 @@ public final class Keys {
         Key.of("limit-train", Integer.class, 0, "use only the first N training images (0 = all), for smoke runs").range(0, INF),
         Key.of("limit-test", Integer.class, 0, "use only the first N test images (0 = all)").range(0, INF),
         // model
+        Key.choice("encoder", "none", "input front end: none (flattened pixels) or patch (the paper's Fig. 1: "
+                + "one convolution per patch, kernel = stride = patch size, ReLU)", "none", "patch"),
+        Key.of("patches", String.class, "4x4", "patch grid RxC of --encoder patch (4x4: 7x7-pixel patches on 28x28)"),
+        Key.of("patch-channels", Integer.class, 32, "output channels per patch of --encoder patch").range(1, 1 << 16),
         Key.choice("model", "g2g", "g2g (group-to-group sparse), dense, or er (Erdos-Renyi sparse)", "g2g", "dense", "er"),
         Key.of("match-params", Boolean.class, false, "dense model narrowed to the G2G model's active parameter count"),
         Key.of("hidden", Integer.class, 1024, "width of each hidden layer (inferred)").range(1, 1 << 16),

@@ -95,6 +95,9 @@ public final class RunConfig {
                 }
             }
         }
+        if (!patches().matches("\\s*[1-9]\\d{0,4}\\s*[xX]\\s*[1-9]\\d{0,4}\\s*")) {
+            throw new ConfigError("patches", "'" + patches() + "' is not a grid RxC such as 4x4");
+        }
         if (matchParams() && !model().equals("dense")) throw new ConfigError("match-params", "applies only to --model dense");
     }
 
@@ -117,6 +120,9 @@ public final class RunConfig {
     public int limitTrain() { return (Integer) values.get("limit-train"); }
     public int limitTest() { return (Integer) values.get("limit-test"); }
     public String model() { return (String) values.get("model"); }
+    public String encoder() { return (String) values.get("encoder"); }
+    public String patches() { return (String) values.get("patches"); }
+    public int patchChannels() { return (Integer) values.get("patch-channels"); }
     public boolean matchParams() { return (Boolean) values.get("match-params"); }
     public int hidden() { return (Integer) values.get("hidden"); }
     public int layers() { return (Integer) values.get("layers"); }

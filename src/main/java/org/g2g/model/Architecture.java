@@ -10,9 +10,14 @@ import java.util.Random;
 /**
  * The shape of a model and the masks of its layers: input -> L hidden layers (ReLU) -> a dense
  * output layer. Hidden layers of g2g and er models are sparse (masked, rewired by DST);
- * dense models have dense masks everywhere and no DST.
+ * dense models have dense masks everywhere and no DST. With a patch encoder (null when
+ * none) the input widths[0] is the encoder's output, and the encoder stays dense.
  */
-public record Architecture(String kind, int[] widths, List<Mask> masks, double targetDensity) {
+public record Architecture(String kind, int[] widths, List<Mask> masks, double targetDensity, PatchEncoder encoder) {
+
+    public Architecture(String kind, int[] widths, List<Mask> masks, double targetDensity) {
+        this(kind, widths, masks, targetDensity, null);
+    }
 
     /** Number of weight layers (hidden layers + the output layer). */
     public int depth() { return masks.size(); }
@@ -20,7 +25,10 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
     /** Whether layer l takes part in dynamic sparse training. */
     public boolean isSparse(int l) { return !kind.equals("dense") && l < depth() - 1; }
 
+    /** features: the dataset's pixels; the encoder (if any) decides the sparse network's input width. */
     public static Architecture build(RunConfig c, int features, int classes, Random rng) {
+        PatchEncoder enc = PatchEncoder.of(c, features);
+        if (enc != null) features = enc.features();
         int layers = c.layers();
         String kind = c.model();
         int width = c.hidden();
@@ -49,7 +57,7 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
             }
         }
         double target = kind.equals("dense") ? 1.0 : kind.equals("er") && c.density() != null ? c.density() : g2gDensity;
-        return new Architecture(kind, widths, masks, target);
+        return new Architecture(kind, widths, masks, target, enc);
     }
 
     /** p_inter in effect: --p-inter, or solved from --density for g2g models. */
@@ -67,7 +75,8 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
 
     /**
      * Width w of a dense model with as many parameters as the G2G model's expected active
-     * ones (sparse hidden layers at the G2G density, dense output layer, all biases):
+     * ones (sparse hidden layers at the G2G density, dense output layer, all biases; an
+     * encoder is the same in both and left out, features being its output width):
      * solves (L-1) w^2 + (features + L + classes) w + classes = P for w.
      */
     public static int matchedWidth(RunConfig c, int features, int classes) {
@@ -80,16 +89,16 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
         return Math.max(1, (int) Math.round(w));
     }
 
-    /** Active parameters: active edges + biases of every layer. */
+    /** Active parameters: active edges + biases of every layer, and the encoder's. */
     public long activeParams() {
-        long p = 0;
+        long p = encoder == null ? 0 : encoder.params();
         for (Mask m : masks) p += m.activeCount() + m.out;
         return p;
     }
 
-    /** Parameters of the same architecture with every layer dense. */
+    /** Parameters of the same architecture with every layer dense (and the encoder). */
     public long denseParams() {
-        long p = 0;
+        long p = encoder == null ? 0 : encoder.params();
         for (Mask m : masks) p += (long) m.out * m.in + m.out;
         return p;
     }

@@ -16,6 +16,7 @@ import org.g2g.dst.PruneRule;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
 import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
 import org.g2g.train.Evaluator;
 import org.g2g.train.Layer;
 import org.g2g.train.Network;
@@ -290,10 +291,12 @@ public final class Profiler {
         for (int l = 0; l < net.depth(); l++) {
             Layer L = net.layers[l];
             masks.add(L.mask);
-            executed += 2 * L.plan.macsPerSample() * (l == 0 ? 2 : 3);
+            executed += 2 * L.plan.macsPerSample() * (l == 0 && net.encoder == null ? 2 : 3);
         }
-        run.flopsActive = Flops.train(masks) * batch;
-        run.flopsDense = Flops.trainDense(masks) * batch;
+        PatchEncoder enc = net.encoder == null ? null : net.encoder.spec;
+        if (enc != null) executed += 2 * enc.forwardFlops(); // forward and weight gradient
+        run.flopsActive = Flops.train(masks, enc) * batch;
+        run.flopsDense = Flops.trainDense(masks, enc) * batch;
         run.flopsExecuted = executed * batch;
     }
 

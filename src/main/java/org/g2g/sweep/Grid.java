@@ -183,7 +183,7 @@ public final class Grid {
         n = Math.max(1, n - c.valSplit());
         try {
             Architecture a = Architecture.build(c, s[0], s[1], new Random(c.seed()));
-            return Flops.train(a.masks()) * n * c.epochs();
+            return Flops.train(a.masks(), a.encoder()) * n * c.epochs();
         } catch (UserError e) {
             return 0; // shape problems surface when the run loads its data
         }

@@ -6,6 +6,7 @@ import org.g2g.dst.DynamicSparseTraining;
 import org.g2g.dst.HebbianScores;
 import org.g2g.io.SafeTensors;
 import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,10 +33,13 @@ public final class Checkpoint {
     public final float[][][] bState;       // [l][slot]
     public final float[][] hebbian;        // [l] scores or null
     public final boolean[] hebbianFresh;
+    /** The patch encoder's {W, bias}, and its optimizer state [slot] {W, bias}; null without one. */
+    public final float[][] encoder;
+    public final float[][][] encoderState;
 
     private Checkpoint(int epochsDone, long step, double trainSeconds, List<String> metricRows, List<String> dstRows,
                        List<Mask> masks, float[][][] weights, float[][][] wState, float[][][] bState,
-                       float[][] hebbian, boolean[] hebbianFresh) {
+                       float[][] hebbian, boolean[] hebbianFresh, float[][] encoder, float[][][] encoderState) {
         this.epochsDone = epochsDone;
         this.step = step;
         this.trainSeconds = trainSeconds;
@@ -47,6 +51,8 @@ public final class Checkpoint {
         this.bState = bState;
         this.hebbian = hebbian;
         this.hebbianFresh = hebbianFresh;
+        this.encoder = encoder;
+        this.encoderState = encoderState;
     }
 
     public static void save(Path file, Network net, DynamicSparseTraining dst, int epochsDone, long step,
@@ -75,6 +81,15 @@ public final class Checkpoint {
                 c.metadata.put("hebbian." + l + ".fresh", Boolean.toString(h.fresh()));
             }
         }
+        if (net.encoder != null) {
+            putEncoder(c, net);
+            Layer E = net.encoder.layer;
+            float[][] es = E.denseState(be);
+            for (int s = 0; s < es.length; s++) {
+                c.f32("optim.encoder.weight." + s, es[s], E.out, E.in);
+                c.f32("optim.encoder.bias." + s, be.read(E.bState[s]), E.out);
+            }
+        }
         SafeTensors.write(file, c);
     }
 
@@ -88,7 +103,42 @@ public final class Checkpoint {
             Layer L = net.layers[l];
             putLayer(c, "layers." + l, L.mask, L.denseWeights(net.be), net.be.read(L.b));
         }
+        if (net.encoder != null) putEncoder(c, net);
         SafeTensors.write(file, c);
+    }
+
+    /**
+     * encoder.weight as the convolution kernel (out x in_channels x ph x pw), encoder.bias,
+     * and what a reader needs to apply it without g2g.
+     */
+    private static void putEncoder(SafeTensors.Contents c, Network net) {
+        PatchEncoder pe = net.encoder.spec;
+        Layer E = net.encoder.layer;
+        c.f32("encoder.weight", E.denseWeights(net.be), pe.outChannels(), pe.channels(), pe.patchHeight(), pe.patchWidth());
+        c.f32("encoder.bias", net.be.read(E.b), pe.outChannels());
+        c.metadata.put("encoder", "patch");
+        c.metadata.put("encoder.image_shape", pe.channels() + "x" + pe.height() + "x" + pe.width());
+        c.metadata.put("encoder.patches", pe.gridString());
+        c.metadata.put("encoder.patch_channels", Integer.toString(pe.outChannels()));
+        c.metadata.put("encoder.activation", "relu");
+        c.metadata.put("encoder.layout", "image rows are channel-major (c, y, x) pixels; the convolution has "
+                + "kernel = stride = patch size; the features entering layers.0 are ordered patch-major "
+                + "(row-major over the grid), channel within patch: feature p * patch_channels + n");
+    }
+
+    /** The encoder of a model or checkpoint file ({W, bias}), or null when it has none. */
+    public static float[][] readEncoder(SafeTensors.Contents c, Path file) {
+        if (!c.tensors.containsKey("encoder.weight")) return null;
+        return new float[][]{c.get("encoder.weight", file).floats(), c.get("encoder.bias", file).floats()};
+    }
+
+    /** The encoder's shape from a file's encoder.weight (out x channels x ph x pw) and its grid, or null. */
+    public static PatchEncoder encoderShape(SafeTensors.Contents c, Path file) {
+        if (!c.tensors.containsKey("encoder.weight")) return null;
+        long[] s = c.get("encoder.weight", file).shape();
+        int[] grid = PatchEncoder.grid(meta(c, "encoder.patches", file));
+        if (s.length != 4) throw new UserError(file + ": encoder.weight must have 4 dimensions");
+        return new PatchEncoder((int) s[1], grid[0] * (int) s[2], grid[1] * (int) s[3], grid[0], grid[1], (int) s[0]);
     }
 
     private static void putLayer(SafeTensors.Contents c, String p, Mask m, float[] w, float[] b) {
@@ -151,9 +201,18 @@ public final class Checkpoint {
                 fresh[l] = Boolean.parseBoolean(c.metadata.get("hebbian." + l + ".fresh"));
             }
         }
+        float[][] enc = readEncoder(c, file);
+        float[][][] encState = null;
+        if (enc != null) {
+            encState = new float[slots][][];
+            for (int s = 0; s < slots; s++) {
+                encState[s] = new float[][]{c.get("optim.encoder.weight." + s, file).floats(),
+                        c.get("optim.encoder.bias." + s, file).floats()};
+            }
+        }
         return new Checkpoint(Integer.parseInt(meta(c, "epochs_done", file)), Long.parseLong(meta(c, "step", file)),
                 Double.parseDouble(meta(c, "train_seconds", file)), lines(meta(c, "metrics", file)),
-                lines(meta(c, "dst", file)), masks, w, ws, bs, heb, fresh);
+                lines(meta(c, "dst", file)), masks, w, ws, bs, heb, fresh, enc, encState);
     }
 
     private static List<String> lines(String s) {
@@ -167,6 +226,13 @@ public final class Checkpoint {
             L.repack(net.be, L.mask, weights[l][0], wState[l]);
             for (int s = 0; s < bState[l].length; s++) net.be.write(L.bState[s], bState[l][s]);
             if (dst != null && dst.hebbian(l) != null && hebbian[l] != null) dst.hebbian(l).restore(hebbian[l], hebbianFresh[l]);
+        }
+        if (net.encoder != null && encoderState != null) {
+            Layer E = net.encoder.layer;
+            float[][] ws = new float[encoderState.length][];
+            for (int s = 0; s < ws.length; s++) ws[s] = encoderState[s][0];
+            E.repack(net.be, E.mask, encoder[0], ws);
+            for (int s = 0; s < encoderState.length; s++) net.be.write(E.bState[s], encoderState[s][1]);
         }
     }
 }

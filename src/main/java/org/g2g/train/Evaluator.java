@@ -29,7 +29,7 @@ public final class Evaluator implements AutoCloseable {
         net.takeStats();
         for (int off = 0; off < n; off += net.batchCapacity) {
             int bs = Math.min(net.batchCapacity, n - off);
-            net.be.gather(x, y, order, off, bs, net.act[0], net.labels);
+            net.be.gather(x, y, order, off, bs, net.input(), net.labels);
             net.forward(bs);
             net.loss(bs, false);
         }

@@ -6,14 +6,17 @@ import org.g2g.backend.Tensor;
 import org.g2g.model.Architecture;
 import org.g2g.model.Init;
 import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
 
 import java.util.List;
 import java.util.Random;
 
 /**
  * A model resident on a backend plus the activation buffers of one batch: act[0] is the
- * input batch (features x batch), act[l + 1] the output of layer l; grad[l + 1] is dL/dz of
- * layer l (after the ReLU mask). The trainer drives it; it never looks at the device.
+ * input of the first sparse layer (features x batch), act[l + 1] the output of layer l;
+ * grad[l + 1] is dL/dz of layer l (after the ReLU mask). With a patch encoder, the data
+ * goes into the encoder's input and act[0] is the encoder's output ({@link #input()} is
+ * where a batch goes either way). The trainer drives it; it never looks at the device.
  */
 public final class Network implements AutoCloseable {
     public final Backend be;
@@ -26,14 +29,26 @@ public final class Network implements AutoCloseable {
     /** [0] summed loss, [1] correct predictions, accumulated until read. */
     public final Tensor stats;
     public final Optimizer optimizer;
+    /** The patch encoder, or null when the network reads flattened pixels. */
+    public final Encoder encoder;
 
     public Network(Backend be, Architecture arch, Optimizer opt, int batchCapacity, Random rng) {
-        this(be, arch.widths(), arch.masks(), arch, opt, batchCapacity, initWeights(arch, rng));
+        this(be, arch.widths(), arch.masks(), arch, opt, batchCapacity, initWeights(arch, rng),
+                initEncoder(arch.encoder(), rng));
     }
 
     /** Weights given as dense arrays per layer: [l][0] = W (out x in), [l][1] = bias. */
     public Network(Backend be, int[] widths, List<Mask> masks, Architecture arch, Optimizer opt, int batchCapacity,
                    float[][][] weights) {
+        this(be, widths, masks, arch, opt, batchCapacity, weights, null);
+    }
+
+    /**
+     * As above, with the encoder's {W (out x patch inputs), bias} when arch has an encoder
+     * (drawn from a seeded generator when null).
+     */
+    public Network(Backend be, int[] widths, List<Mask> masks, Architecture arch, Optimizer opt, int batchCapacity,
+                   float[][][] weights, float[][] encoderWeights) {
         this.be = be;
         this.widths = widths;
         this.optimizer = opt;
@@ -52,7 +67,25 @@ public final class Network implements AutoCloseable {
         }
         labels = be.ints(batchCapacity);
         stats = be.vector(2);
+        PatchEncoder pe = arch.encoder();
+        if (pe != null) {
+            float[][] ew = encoderWeights != null ? encoderWeights : initEncoder(pe, new Random(0x5eedL));
+            encoder = new Encoder(be, pe, opt.slots(), batchCapacity, ew[0], ew[1]);
+            grad[0] = be.tensor(widths[0], batchCapacity);
+        } else {
+            encoder = null;
+        }
     }
+
+    /** Kaiming-uniform encoder weights (ReLU gain) and PyTorch-style biases; null without an encoder. */
+    public static float[][] initEncoder(PatchEncoder pe, Random rng) {
+        if (pe == null) return null;
+        Mask m = pe.mask();
+        return new float[][]{Init.weights(m, true, rng), Init.biases(m, rng)};
+    }
+
+    /** Where a batch of data goes: the encoder's pixel input, or act[0]. */
+    public Tensor input() { return encoder != null ? encoder.input : act[0]; }
 
     public static float[][][] initWeights(Architecture arch, Random rng) {
         int depth = arch.depth();
@@ -70,6 +103,7 @@ public final class Network implements AutoCloseable {
     public Tensor logits() { return act[layers.length]; }
 
     public void forward(int batch) {
+        if (encoder != null) encoder.forward(be, act[0], batch);
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
             be.forward(L.plan, L.w, L.b, act[l], act[l + 1], batch, L.relu);
@@ -81,17 +115,24 @@ public final class Network implements AutoCloseable {
         be.softmaxCrossEntropy(logits(), labels, training ? grad[layers.length] : null, stats, batch);
     }
 
-    /** Back-propagates from grad[depth]; the first layer's input gradient is skipped (data). */
+    /**
+     * Back-propagates from grad[depth]; the input gradient of the first layer is skipped when
+     * its input is data, and feeds the encoder's weight gradient when there is one.
+     */
     public void backward(int batch, PhaseTimer timer) {
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer L = layers[l];
             timer.begin(Phase.WEIGHT_GRAD);
             be.weightGrad(L.plan, act[l], grad[l + 1], L.gw, L.gb, batch);
-            if (l > 0) {
+            if (l > 0 || encoder != null) {
                 timer.begin(Phase.INPUT_GRAD);
                 be.backwardInput(L.plan, L.w, grad[l + 1], grad[l], batch);
                 be.reluBackward(act[l], grad[l], batch);
             }
+        }
+        if (encoder != null) {
+            timer.begin(Phase.WEIGHT_GRAD);
+            encoder.backward(be, grad[0], batch);
         }
     }
 
@@ -99,6 +140,11 @@ public final class Network implements AutoCloseable {
         for (Layer L : layers) {
             optimizer.step(be, L.w, L.gw, L.wState, lr, t);
             optimizer.step(be, L.b, L.gb, L.bState, lr, t);
+        }
+        if (encoder != null) {
+            Layer E = encoder.layer;
+            optimizer.step(be, E.w, E.gw, E.wState, lr, t);
+            optimizer.step(be, E.b, E.gb, E.bState, lr, t);
         }
     }
 
@@ -118,6 +164,7 @@ public final class Network implements AutoCloseable {
     @Override
     public void close() {
         for (Layer L : layers) L.close();
+        if (encoder != null) encoder.close();
         for (Tensor t : act) t.close();
         for (Tensor t : grad) if (t != null) t.close();
         labels.close();

@@ -13,6 +13,7 @@ import org.g2g.dst.DynamicSparseTraining;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
 import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -118,13 +119,18 @@ public final class TrainRun {
         Checkpoint ckpt = resume && Files.isRegularFile(ckptFile) ? Checkpoint.load(ckptFile, opt.slots()) : null;
         if (ckpt != null) {
             checkShapes(ckpt.masks, arch, ckptFile);
-            arch = new Architecture(arch.kind(), arch.widths(), ckpt.masks, arch.targetDensity());
+            if ((ckpt.encoder == null) != (arch.encoder() == null)) {
+                throw new UserError(ckptFile + ": the checkpoint's encoder does not match the configured --encoder");
+            }
+            arch = new Architecture(arch.kind(), arch.widths(), ckpt.masks, arch.targetDensity(), arch.encoder());
         }
         rec.writeConfig(c);
         float[][][] w0 = ckpt != null ? ckpt.weights : Network.initWeights(arch, rng);
+        // drawn after the layers, so a model without an encoder starts exactly as before encoders existed
+        float[][] e0 = ckpt != null ? ckpt.encoder : Network.initEncoder(arch.encoder(), rng);
         int nTrain = data.train().n();
         long total = Trainer.totalSteps(c, nTrain);
-        try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0);
+        try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0, e0);
              DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
              Evaluator val = data.val() == null ? null : new Evaluator(be, data.val());
              Evaluator test = new Evaluator(be, data.test())) {
@@ -137,6 +143,12 @@ public final class TrainRun {
                 log.println("resuming " + rec.dir + " after epoch " + ckpt.epochsDone + " (step " + ckpt.step + ")");
             } else {
                 rec.restoreRows(List.of(), List.of());
+            }
+            if (arch.encoder() != null) {
+                PatchEncoder pe = arch.encoder();
+                log.printf("encoder: %s patches of %dx%dx%d pixels -> %d channels each, %d features, %,d params%n",
+                        pe.gridString(), pe.channels(), pe.patchHeight(), pe.patchWidth(), pe.outChannels(),
+                        pe.features(), pe.params());
             }
             log.printf("model %s: widths %s, active params %,d of %,d dense (density %.4f), train %d, test %d%n",
                     c.model(), java.util.Arrays.toString(arch.widths()), arch.activeParams(), arch.denseParams(),
@@ -177,7 +189,8 @@ public final class TrainRun {
         }
         double bestTest = 0;
         for (EpochMetrics m : ep) bestTest = Math.max(bestTest, m.testAcc());
-        long active = 0, dense = 0;
+        PatchEncoder enc = arch.encoder();
+        long active = enc == null ? 0 : enc.params(), dense = active;
         for (Mask m : masks) { active += m.activeCount() + m.out; dense += (long) m.out * m.in + m.out; }
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("status", "finished");
@@ -199,10 +212,10 @@ public final class TrainRun {
         s.put("density", last.density());
         s.put("widths", java.util.Arrays.stream(arch.widths()).boxed().toList());
         Map<String, Object> flops = new LinkedHashMap<>();
-        flops.put("forward", Flops.forward(masks));
-        flops.put("forward_dense", Flops.forwardDense(masks));
-        flops.put("train", Flops.train(masks));
-        flops.put("train_dense", Flops.trainDense(masks));
+        flops.put("forward", Flops.forward(masks, enc));
+        flops.put("forward_dense", Flops.forwardDense(masks, enc));
+        flops.put("train", Flops.train(masks, enc));
+        flops.put("train_dense", Flops.trainDense(masks, enc));
         s.put("flops_per_sample", flops);
         double sps = 0;
         for (EpochMetrics m : ep) sps += m.samplesPerS();

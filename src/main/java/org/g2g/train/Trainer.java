@@ -131,7 +131,7 @@ public final class Trainer {
     public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, Evaluator data,
                                            IntVector order, int off, int bs, float lr, long step) {
         timer.begin(Phase.DATA);
-        net.be.gather(data.x, data.y, order, off, bs, net.act[0], net.labels);
+        net.be.gather(data.x, data.y, order, off, bs, net.input(), net.labels);
         timer.begin(Phase.FORWARD);
         net.forward(bs);
         timer.begin(Phase.LOSS);

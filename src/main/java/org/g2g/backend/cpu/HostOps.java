@@ -57,6 +57,17 @@ public abstract class HostOps {
         }
     }
 
+    /** Backend.copyStrips: one arraycopy per strip (the patch encoder's gather and reshapes; O(pixels x batch)). */
+    public void copyStrips(Tensor src, Tensor dst, IntVector strips, int count, int width) {
+        float[] s = CpuTensor.of(src), d = CpuTensor.of(dst);
+        int[] st = CpuIntVector.of(strips);
+        int so = CpuTensor.off(src), dof = CpuTensor.off(dst);
+        for (int k = 0; k < count; k++) {
+            System.arraycopy(s, so + st[4 * k] * src.ld + st[4 * k + 1] * width,
+                    d, dof + st[4 * k + 2] * dst.ld + st[4 * k + 3] * width, width);
+        }
+    }
+
     public void reluBackward(Tensor y, Tensor dy, int batch) {
         float[] a = CpuTensor.of(y), g = CpuTensor.of(dy);
         for (int r = 0; r < y.rows; r++) {

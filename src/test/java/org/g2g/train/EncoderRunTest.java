@@ -1,0 +1,106 @@
+package org.g2g.train;
+
+import org.g2g.cli.Main;
+import org.g2g.config.RunConfig;
+import org.g2g.io.SafeTensors;
+import org.g2g.testutil.Synthetic;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Whole runs with the patch encoder on generated 12 x 12 images: learning, resume, the model file, eval. */
+class EncoderRunTest {
+    @TempDir static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void makeData() throws Exception {
+        data = Synthetic.fashionLike(tmp.resolve("data"), 1200, 400, 12, 10, 42);
+    }
+
+    static RunConfig small(Map<String, Object> extra) {
+        Map<String, Object> m = new HashMap<>(Map.of("data", data.toString(), "hidden", 32, "layers", 2,
+                "groups", 4, "epochs", 3, "batch", 64, "update-every", 10, "device", "cpu", "threads", 2));
+        m.put("encoder", "patch");
+        m.put("patch-channels", 8);
+        m.putAll(extra);
+        return RunConfig.defaults().with(m);
+    }
+
+    static Map<String, Object> train(RunConfig c, Path dir) {
+        return TrainRun.execute(c, dir, false, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
+    }
+
+    @Test
+    void everyModelKindLearnsWithTheEncoderAndCountsIt() {
+        Map<String, Object> s = train(small(Map.of("lr", 0.005, "epochs", 4)), tmp.resolve("g2g"));
+        assertTrue(((Number) s.get("test_accuracy")).doubleValue() >= 0.9, "test accuracy " + s.get("test_accuracy"));
+        List<?> widths = (List<?>) s.get("widths");
+        assertEquals(16 * 8, ((Number) widths.get(0)).intValue(), "4x4 patches x 8 channels");
+        long encParams = 8L * 9 + 8;
+        Map<?, ?> flops = (Map<?, ?>) s.get("flops_per_sample");
+        Map<String, Object> none = train(small(Map.of("encoder", "none", "epochs", 1)), tmp.resolve("none"));
+        assertTrue(((Number) flops.get("forward")).longValue() >= 2L * 8 * 9 * 16);
+        assertTrue(((Number) s.get("dense_params")).longValue() > encParams);
+        assertNotEquals(none.get("dense_params"), s.get("dense_params"));
+        for (String kind : List.of("dense", "er")) {
+            Map<String, Object> k = train(small(Map.of("model", kind, "epochs", 2, "lr", 0.005)), tmp.resolve(kind));
+            assertTrue(((Number) k.get("test_accuracy")).doubleValue() > 0.5, kind + " " + k.get("test_accuracy"));
+            assertEquals(128, ((Number) ((List<?>) k.get("widths")).get(0)).intValue());
+        }
+        SafeTensors.Contents m = SafeTensors.read(tmp.resolve("g2g").resolve("model.safetensors"));
+        assertArrayEquals(new long[]{8, 1, 3, 3}, m.tensors.get("encoder.weight").shape());
+        assertArrayEquals(new long[]{8}, m.tensors.get("encoder.bias").shape());
+        assertEquals("4x4", m.metadata.get("encoder.patches"));
+        assertEquals("1x12x12", m.metadata.get("encoder.image_shape"));
+    }
+
+    @Test
+    void resumedEncoderRunEndsLikeAnUninterruptedOne() throws Exception {
+        RunConfig c = small(Map.of("epochs", 3));
+        train(c, tmp.resolve("whole"));
+        Path part = tmp.resolve("part");
+        TrainListener killer = new TrainListener() {
+            @Override public void onStep(long step, int e, int b, int n, double sps) {
+                if (step == 30) throw new TrainEndToEndTest.Kill();
+            }
+        };
+        assertThrows(TrainEndToEndTest.Kill.class,
+                () -> TrainRun.execute(c, part, false, false, TrainEndToEndTest.QUIET, killer));
+        TrainRun.execute(c, part, true, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
+        assertEquals(TrainEndToEndTest.numbers(tmp.resolve("whole")), TrainEndToEndTest.numbers(part));
+        TrainEndToEndTest.assertSameModel(tmp.resolve("whole"), part);
+    }
+
+    @Test
+    void evalRebuildsTheEncoderFromTheModelFile() throws Exception {
+        Path dir = tmp.resolve("eval");
+        Map<String, Object> s = train(small(Map.of("epochs", 1)), dir);
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code;
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(buf, true));
+            code = Main.run(new PrintWriter(err, true), "eval", "--run", dir.toString());
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, code, err.toString());
+        String expect = String.format(Locale.ROOT, "test accuracy %.2f%%", 100 * ((Number) s.get("test_accuracy")).doubleValue());
+        assertTrue(buf.toString().contains(expect), expect + " in " + buf);
+    }
+}
