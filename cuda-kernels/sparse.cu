@@ -142,3 +142,14 @@ extern "C" __global__ void scatter_edges(int edges, const int* __restrict__ row,
         dense[(size_t)row[e] * in + col[e]] = absval ? fabsf(v) : v;
     }
 }
+
+// dst[j] = src[perm[j]]: the edge weights in CSC order, so cuSPARSE computes the input gradient
+// as a plain (non-transposed) SpMM with W^T held as CSR (colPtr, cscRow, dst) - cuSPARSE does
+// not document transposed CSR SpMM on row-major dense operands as supported. Grid-stride, block 256.
+extern "C" __global__ void permute_values(int n, const int* __restrict__ perm, const float* __restrict__ src,
+                                          float* __restrict__ dst)
+{
+    for (long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x; j < n;
+         j += (long long)gridDim.x * blockDim.x)
+        dst[j] = src[perm[j]];
+}

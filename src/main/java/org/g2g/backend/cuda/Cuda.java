@@ -49,16 +49,17 @@ public final class Cuda {
         try {
             JCudaDriver.setExceptionsEnabled(false); // first touch: loads libJCudaDriver -> libcuda.so.1
             int[] v = new int[1];
-            if (cuDriverGetVersion(v) == CUresult.CUDA_SUCCESS && v[0] > 0) driver = version(v[0]);
+            int rv = cuDriverGetVersion(v);
+            String versionProblem = driverVersionProblem(rv, v[0]);
+            if (rv != CUresult.CUDA_SUCCESS || v[0] <= 0) return unusable(versionProblem, null, gpus);
+            driver = version(v[0]);
             int r = cuInit(0);
             if (r == CUresult.CUDA_ERROR_NO_DEVICE) return unusable("no CUDA device", driver, gpus);
             if (r != CUresult.CUDA_SUCCESS) return unusable("CUDA driver initialisation failed: " + CUresult.stringFor(r), driver, gpus);
             int[] count = new int[1];
             if (cuDeviceGetCount(count) != CUresult.CUDA_SUCCESS || count[0] == 0) return unusable("no CUDA device", driver, gpus);
             for (int k = 0; k < count[0]; k++) gpus.add(info(k));
-            if (v[0] < MIN_DRIVER) {
-                return unusable("driver " + driver + " too old: kernels need >= " + version(MIN_DRIVER), driver, gpus);
-            }
+            if (versionProblem != null) return unusable(versionProblem, driver, gpus); // too old, GPUs listed
         } catch (LinkageError e) {
             // JCuda's message nests the loader's, e.g. "libcuda.so.1: cannot open shared object file"
             String full = String.valueOf(e.getMessage());
@@ -77,6 +78,16 @@ public final class Cuda {
                     driver, gpus, cublas, cusparse);
         }
         return new CudaStatus(true, null, driver, gpus, cublas, cusparse);
+    }
+
+    /** Why the driver's cuDriverGetVersion answer rules CUDA out, or null when it does not. */
+    static String driverVersionProblem(int rc, int v) {
+        if (rc != CUresult.CUDA_SUCCESS) {
+            return "the CUDA driver did not report its version (cuDriverGetVersion: " + CUresult.stringFor(rc) + ")";
+        }
+        if (v <= 0) return "the CUDA driver reported no version (cuDriverGetVersion: " + v + ")";
+        if (v < MIN_DRIVER) return "driver " + version(v) + " too old: kernels need >= " + version(MIN_DRIVER);
+        return null;
     }
 
     private static CudaStatus unusable(String reason, String driver, List<GpuInfo> gpus) {

@@ -76,7 +76,7 @@ public final class CudaBackend implements Backend {
     private SparseLib sparse;
     private int smCount = 1;
     // scratch for correlation (norms, centred copies) and selection state; grown on demand
-    private DeviceMemory scratchNorms, scratchY, scratchX, selectState;
+    private DeviceMemory scratchNorms, scratchY, scratchX, selectState, scratchEdgesT;
 
     CudaBackend(int ordinal, GpuInfo gpu, String sparseEngine, byte[] fatbin) {
         this.ordinal = ordinal;
@@ -100,6 +100,15 @@ public final class CudaBackend implements Backend {
             eventsCreated = true;
             String[] why = new String[1];
             blas = Blas.create(stream, why);
+            if (blas != null) {
+                String bad = cublasSelfCheck();
+                if (bad != null) {
+                    blas.close();
+                    blas = null;
+                    why[0] = "failed its self-check: " + bad;
+                    warnOnce("cuBLAS " + why[0] + "; dense layers use g2g's own GEMM kernel");
+                }
+            }
             blasStatus = blas != null ? "cuBLAS" : "own GEMM kernel (cuBLAS " + why[0] + ")";
             if ("cusparse".equals(sparseEngine)) sparse = new SparseLib(this, stream);
         } catch (RuntimeException | LinkageError e) {
@@ -110,6 +119,74 @@ public final class CudaBackend implements Backend {
             }
             throw e;
         }
+    }
+
+    private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A warning on stderr, once per JVM however many backends are opened. */
+    private static void warnOnce(String message) {
+        if (WARNED.add(message)) System.err.println("g2g: " + message);
+    }
+
+    /**
+     * Runs the three dense-layer products we ask of cuBLAS (forward N,N; input gradient N,T;
+     * weight gradient T,N) on a small odd-shaped layer with padded row strides, through cuBLAS
+     * and through our gemm.cu kernels, and compares both with a double-precision host product.
+     * Why: cuBLAS 13 is reached through a forwarding shim built for cuBLAS 12's ABI, which no
+     * test here can prove. Returns null when cuBLAS agrees, else what went wrong.
+     */
+    private String cublasSelfCheck() {
+        final int out = 13, in = 21, batch = 7;
+        java.util.Random rng = new java.util.Random(20260);
+        float[] w = new float[out * in], x = new float[in * batch], dy = new float[out * batch];
+        for (float[] a : new float[][] {w, x, dy}) for (int k = 0; k < a.length; k++) a[k] = rng.nextFloat() * 2 - 1;
+        double[][] ref = {new double[out * batch], new double[in * batch], new double[out * in]};
+        for (int o = 0; o < out; o++) {
+            for (int b = 0; b < batch; b++) {
+                for (int i = 0; i < in; i++) {
+                    ref[0][o * batch + b] += (double) w[o * in + i] * x[i * batch + b];
+                    ref[1][i * batch + b] += (double) w[o * in + i] * dy[o * batch + b];
+                    ref[2][o * in + i] += (double) dy[o * batch + b] * x[i * batch + b];
+                }
+            }
+        }
+        String[] what = {"forward (N,N)", "input gradient (N,T)", "weight gradient (T,N)"};
+        Blas saved = blas;
+        try (LayerPlan p = plan(Mask.dense(out, in)); Tensor W = vector(out * in); Tensor B = vector(out);
+             Tensor X = tensor(in, batch); Tensor Y = tensor(out, batch); Tensor DY = tensor(out, batch);
+             Tensor DX = tensor(in, batch); Tensor GW = vector(out * in); Tensor GB = vector(out)) {
+            pack(p, w, W);
+            write(X, x);
+            write(DY, dy);
+            float[][][] got = new float[2][][];
+            for (int pass = 0; pass < 2; pass++) {
+                blas = pass == 0 ? saved : null;
+                forward(p, W, B, X, Y, batch, false);
+                backwardInput(p, W, DY, DX, batch);
+                weightGrad(p, X, DY, GW, GB, batch);
+                got[pass] = new float[][] {read(Y), read(DX), unpack(p, GW)};
+            }
+            for (int op = 0; op < 3; op++) {
+                String ours = mismatch(got[1][op], ref[op]);
+                if (ours != null) throw new IllegalStateException("g2g's own GEMM kernel is wrong in the " + what[op] + ": " + ours);
+                String theirs = mismatch(got[0][op], ref[op]);
+                if (theirs != null) return what[op] + " differs from our GEMM kernel: " + theirs;
+            }
+            return null;
+        } catch (CudaException e) {
+            return NativeLibs.oneLine(e);
+        } finally {
+            blas = saved;
+        }
+    }
+
+    private static String mismatch(float[] got, double[] ref) {
+        for (int k = 0; k < ref.length; k++) {
+            if (!(Math.abs(got[k] - ref[k]) <= 1e-4 * (1 + Math.abs(ref[k])))) {
+                return "element " + k + " is " + got[k] + ", expected " + (float) ref[k];
+            }
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------ identity
@@ -164,8 +241,7 @@ public final class CudaBackend implements Backend {
         liveBytes -= m.bytes;
         if (contextRetained) {
             bind();
-            if (streamCreated) cuStreamSynchronize(stream); // queued kernels may still use it
-            cuMemFree(m.ptr);
+            cuMemFree(m.ptr); // waits for queued work itself: cuMemFree synchronises the device
         }
     }
 
@@ -418,7 +494,7 @@ public final class CudaBackend implements Backend {
                         X, X.ld, 0L, plan.inList, l.inPer,
                         Y, Y.ld, 0L, plan.outList, l.outPer, null, null, null, 0);
                 if (sparse != null && l.edges > 0) {
-                    sparse.spmm(l, plan, edgeValues(l, W), false, X, batch, Y, 1f);
+                    sparse.spmm(l.out, l.in, l.edges, plan.rowPtr, plan.col, edgeValues(l, W), X, batch, Y, 1f);
                     biasAct(Y, l.out, batch, B, relu);
                 } else {
                     spmmRows(l.out, batch, plan.rowPtr, plan.col, null, edgeValues(l, W), X, B, Y, true, relu);
@@ -427,7 +503,7 @@ public final class CudaBackend implements Backend {
             case CSR -> {
                 if (sparse != null && l.edges > 0) {
                     zeroColumns(Y, l.out, batch); // then beta = 1: never rely on beta = 0 ignoring NaN in C
-                    sparse.spmm(l, plan, edgeValues(l, W), false, X, batch, Y, 1f);
+                    sparse.spmm(l.out, l.in, l.edges, plan.rowPtr, plan.col, edgeValues(l, W), X, batch, Y, 1f);
                     biasAct(Y, l.out, batch, B, relu);
                 } else {
                     spmmRows(l.out, batch, plan.rowPtr, plan.col, null, edgeValues(l, W), X, B, Y, false, relu);
@@ -461,17 +537,24 @@ public final class CudaBackend implements Backend {
                         DY, DY.ld, 0L, plan.outList, l.outPer,
                         DX, DX.ld, 0L, plan.inList, l.inPer, null, null, null, 0);
                 if (l.edges > 0) {
-                    if (sparse != null) sparse.spmm(l, plan, edgeValues(l, W), true, DY, batch, DX, 1f);
+                    if (sparse != null) cusparseInputGrad(l, plan, W, DY, DX, batch);
                     else spmmRows(l.in, batch, plan.colPtr, plan.cscRow, plan.cscPerm, edgeValues(l, W), DY, null, DX, true, false);
                 }
             }
             case CSR -> {
                 if (sparse != null && l.edges > 0) {
                     zeroColumns(DX, l.in, batch);
-                    sparse.spmm(l, plan, edgeValues(l, W), true, DY, batch, DX, 1f);
+                    cusparseInputGrad(l, plan, W, DY, DX, batch);
                 } else spmmRows(l.in, batch, plan.colPtr, plan.cscRow, plan.cscPerm, edgeValues(l, W), DY, null, DX, false, false);
             }
         }
+    }
+
+    /** dX += W^T dY on the edges through cuSPARSE: W^T as a CSR (colPtr, cscRow, values permuted). */
+    private void cusparseInputGrad(PackedLayout l, CudaPlan plan, CudaTensor W, CudaTensor DY, CudaTensor DX, int batch) {
+        scratchEdgesT = ensure(scratchEdgesT, (long) l.edges * 4, "edge weights in CSC order");
+        launch("permute_values", strideGrid(l.edges), 1, 1, EW_BLOCK, 1, l.edges, plan.cscPerm, edgeValues(l, W), scratchEdgesT);
+        sparse.spmm(l.in, l.out, l.edges, plan.colPtr, plan.cscRow, scratchEdgesT.ptr(), DY, batch, DX, 1f);
     }
 
     @Override

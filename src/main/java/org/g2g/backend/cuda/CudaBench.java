@@ -107,7 +107,8 @@ public final class CudaBench {
         try (LayerPlan p = be.plan(m); Tensor W = be.vector(p.packedSize()); Tensor B = be.vector(w);
              Tensor X = be.tensor(w, batch); Tensor Y = be.tensor(w, batch); Tensor DY = be.tensor(w, batch);
              Tensor DX = be.tensor(w, batch); Tensor GW = be.vector(p.packedSize()); Tensor GB = be.vector(w);
-             Tensor Wd = be.vector(w * w)) {
+             Tensor Wd = be.vector(w * w); Tensor GWd = be.vector(w * w)) {
+            // the dense products write a dense w x w gradient: its own buffer, never the packed GW
             float[] dense = new float[w * w];
             for (int k = 0; k < dense.length; k++) dense[k] = (float) rng.nextGaussian() * 0.03f;
             be.pack(p, dense, W);
@@ -127,7 +128,7 @@ public final class CudaBench {
                 denseRun = () -> {
                     blas.sgemm(false, false, batch, w, w, be.pointer(X), X.ld, be.pointer(Wd), w, be.pointer(Y), Y.ld);
                     blas.sgemm(false, true, batch, w, w, be.pointer(DY), DY.ld, be.pointer(Wd), w, be.pointer(DX), DX.ld);
-                    blas.sgemm(true, false, w, w, batch, be.pointer(X), X.ld, be.pointer(DY), DY.ld, be.pointer(GW), w);
+                    blas.sgemm(true, false, w, w, batch, be.pointer(X), X.ld, be.pointer(DY), DY.ld, be.pointer(GWd), w);
                 };
             } else {
                 denseName = "our dense GEMM kernels (cuBLAS " + Cuda.probe().cublas() + ")";
@@ -135,7 +136,7 @@ public final class CudaBench {
                 denseRun = () -> {
                     be.forward(dp, Wd, B, X, Y, batch, true);
                     be.backwardInput(dp, Wd, DY, DX, batch);
-                    be.weightGrad(dp, X, DY, GW, GB, batch);
+                    be.weightGrad(dp, X, DY, GWd, GB, batch);
                 };
             }
             sparse.run();

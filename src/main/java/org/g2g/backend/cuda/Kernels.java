@@ -16,17 +16,39 @@ import jcuda.driver.CUstream;
 /**
  * The kernel module, loaded once from the fatbin bytes; CUfunction handles cached by name; one
  * launch helper. Kernel arguments are given as Java values and must match the kernel's C
- * parameter types exactly: Integer for int, Long for long long, Float for float, a tensor /
- * int vector / CUdeviceptr for a pointer, null for a null pointer.
+ * parameter types exactly: Integer (or Boolean) for int, Long for long long, Float for float, a
+ * tensor / int vector / CUdeviceptr for a pointer, null for a null pointer. Every launch is
+ * checked against the signature table the build generated from the .cu sources.
  */
 final class Kernels {
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    private final KernelSignatures signatures;
     private boolean loaded;
 
     Kernels(byte[] fatbin) {
+        signatures = KernelSignatures.load();
+        if (signatures == null) {
+            throw new IllegalStateException("kernel signature table " + KernelSignatures.RESOURCE + " missing from the build");
+        }
         cuModuleLoadData(module, fatbin);
         loaded = true;
+    }
+
+    /** Throws IllegalArgumentException unless args match the kernel's C parameters (see class comment). */
+    static void check(KernelSignatures signatures, String name, Object... args) {
+        signatures.check(name, args, Kernels::kindOf);
+    }
+
+    /** The C kind a Java argument is marshalled as by {@link #param}; null when it cannot be. */
+    static KernelSignatures.Type kindOf(Object a) {
+        if (a == null) return KernelSignatures.Type.POINTER;
+        if (a instanceof Integer || a instanceof Boolean) return KernelSignatures.Type.INT;
+        if (a instanceof Long) return KernelSignatures.Type.LONG;
+        if (a instanceof Float) return KernelSignatures.Type.FLOAT;
+        if (a instanceof CudaTensor || a instanceof CudaIntVector || a instanceof DeviceMemory
+                || a instanceof CUdeviceptr) return KernelSignatures.Type.POINTER;
+        return null;
     }
 
     CUfunction function(String name) {
@@ -38,6 +60,7 @@ final class Kernels {
     }
 
     void launch(String name, CUstream stream, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+        check(signatures, name, args); // also for empty problems, so a wrong call fails on any shape
         if (gx <= 0 || gy <= 0 || gz <= 0) return; // empty problem
         if (gy > 65535 || gz > 65535) throw new IllegalArgumentException(name + ": grid " + gx + "x" + gy + "x" + gz + " too large");
         Pointer[] params = new Pointer[args.length];

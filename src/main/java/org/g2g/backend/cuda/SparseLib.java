@@ -27,7 +27,8 @@ import jcuda.runtime.cudaStream_t;
 
 /**
  * The cuSPARSE engine for the inter-group edges (`sparse engine cusparse`): SpMM with the edges
- * as a CSR matrix (out x in) over row-major activations, y += W x and dx += W^T dy. The weight
+ * as a CSR matrix (out x in) over row-major activations, y += W x and dx += W^T dy (W^T as a CSR
+ * of its own, see {@link #spmm}). The weight
  * gradient on edges stays with edge_grad (sparse.cu). Descriptors are made per call (cheap host
  * work; the value pointer and batch change between calls).
  */
@@ -60,32 +61,32 @@ final class SparseLib implements AutoCloseable {
     }
 
     /**
-     * C (rows x batch, row-major, stride ldc) = op(A) B + beta C with A the plan's inter-group
-     * edges (CSR, values at {@code vals}), op = transpose for the input gradient.
+     * C (rows x batch, row-major, stride ldc) = A B + beta C with A a rows x cols CSR matrix
+     * (ptr, idx, vals) and B (cols x batch, row-major). Never transposed: the input gradient
+     * passes W^T as its own CSR (the plan's CSC arrays with values permuted into that order),
+     * since cuSPARSE does not document opA = transpose as supported on row-major operands.
      */
-    void spmm(PackedLayout l, CudaPlan plan, CUdeviceptr vals, boolean transpose, CudaTensor b, int batch,
-              CudaTensor c, float beta) {
-        int bRows = transpose ? l.out : l.in, cRows = transpose ? l.in : l.out;
+    void spmm(int rows, int cols, int nnz, CudaIntVector ptr, CudaIntVector idx, CUdeviceptr vals,
+              CudaTensor b, int batch, CudaTensor c, float beta) {
         cusparseSpMatDescr a = new cusparseSpMatDescr();
         cusparseDnMatDescr db = new cusparseDnMatDescr(), dc = new cusparseDnMatDescr();
-        cusparseCreateCsr(a, l.out, l.in, l.edges, plan.rowPtr.ptr(), plan.col.ptr(), vals,
+        cusparseCreateCsr(a, rows, cols, nnz, ptr.ptr(), idx.ptr(), vals,
                 cusparseIndexType.CUSPARSE_INDEX_32I, cusparseIndexType.CUSPARSE_INDEX_32I,
                 cusparseIndexBase.CUSPARSE_INDEX_BASE_ZERO, cudaDataType.CUDA_R_32F);
         try {
-            cusparseCreateDnMat(db, bRows, batch, b.ld, b.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
-            cusparseCreateDnMat(dc, cRows, batch, c.ld, c.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
-            int op = transpose ? cusparseOperation.CUSPARSE_OPERATION_TRANSPOSE : cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE;
+            cusparseCreateDnMat(db, cols, batch, b.ld, b.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
+            cusparseCreateDnMat(dc, rows, batch, c.ld, c.ptr(), cudaDataType.CUDA_R_32F, cusparseOrder.CUSPARSE_ORDER_ROW);
+            int op = cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE;
             Pointer alpha = Pointer.to(new float[] {1f}), pb = Pointer.to(new float[] {beta});
             long[] size = new long[1];
-            cusparseSpMM_bufferSize(handle, op, cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE, alpha,
-                    a.asConst(), db.asConst(), pb, dc, cudaDataType.CUDA_R_32F, cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, size);
+            cusparseSpMM_bufferSize(handle, op, op, alpha, a.asConst(), db.asConst(), pb, dc, cudaDataType.CUDA_R_32F,
+                    cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, size);
             if (workspace == null || workspace.bytes < size[0]) {
                 if (workspace != null) workspace.close();
                 workspace = backend.alloc(Math.max(size[0], 1L), "cuSPARSE workspace");
             }
-            cusparseSpMM(handle, op, cusparseOperation.CUSPARSE_OPERATION_NON_TRANSPOSE, alpha, a.asConst(),
-                    db.asConst(), pb, dc, cudaDataType.CUDA_R_32F, cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT,
-                    workspace.ptr());
+            cusparseSpMM(handle, op, op, alpha, a.asConst(), db.asConst(), pb, dc, cudaDataType.CUDA_R_32F,
+                    cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, workspace.ptr());
         } finally {
             cusparseDestroySpMat(a.asConst());
             cusparseDestroyDnMat(db.asConst());

@@ -72,7 +72,7 @@ class CudaWithoutGpuTest {
         byte[] fatbin = NativeLibs.fatbin();
         assertNotNull(fatbin, "fatbin resource " + NativeLibs.FATBIN + " missing although nvcc exists");
         String text = new String(fatbin, StandardCharsets.ISO_8859_1);
-        for (String k : KernelNames.ALL) {
+        for (String k : KernelSignatures.load().table().keySet()) {
             assertTrue(text.contains(k + "\0"), "kernel " + k + " not in the fatbin");
         }
         // SASS for every target architecture, and PTX for forward compatibility
@@ -82,21 +82,27 @@ class CudaWithoutGpuTest {
     }
 
     @Test
-    void everyLaunchedKernelNameIsListed() throws Exception {
+    void everyLaunchedKernelNameIsInTheSignatureTable() throws Exception {
         // the Java side names kernels as string literals in launch(...) / gemm(...) calls
-        String src = Files.readString(Path.of("src/main/java/org/g2g/backend/cuda/CudaBackend.java"));
-        Matcher m = Pattern.compile("(?:launch|gemm)\\(\"([a-z_]+)\"").matcher(src);
+        java.util.Set<String> kernels = KernelSignatures.load().table().keySet();
         int n = 0;
-        while (m.find()) {
-            assertTrue(KernelNames.ALL.contains(m.group(1)), m.group(1));
-            n++;
+        for (File f : new File("src/main/java/org/g2g/backend/cuda").listFiles((d, name) -> name.endsWith(".java"))) {
+            Matcher m = Pattern.compile("(?:launch|gemm)\\(\"([a-z_]+)\"").matcher(Files.readString(f.toPath()));
+            while (m.find()) {
+                assertTrue(kernels.contains(m.group(1)), f + ": " + m.group(1));
+                n++;
+            }
         }
         assertTrue(n > 15);
-        // and every kernel in the .cu files is listed
-        for (File f : new File("cuda-kernels").listFiles((d, name) -> name.endsWith(".cu"))) {
-            Matcher k = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\(\\w+\\) )?([a-z_]+)\\(")
-                    .matcher(Files.readString(f.toPath()));
-            while (k.find()) assertTrue(KernelNames.ALL.contains(k.group(1)), f + ": " + k.group(1));
-        }
+    }
+
+    @Test
+    void driverVersionVerdictNamesTheFailureNotANullVersion() {
+        String failed = Cuda.driverVersionProblem(jcuda.driver.CUresult.CUDA_ERROR_NOT_INITIALIZED, 0);
+        assertEquals("the CUDA driver did not report its version (cuDriverGetVersion: CUDA_ERROR_NOT_INITIALIZED)", failed);
+        assertEquals("driver 12.4 too old: kernels need >= 13.0", Cuda.driverVersionProblem(0, 12040));
+        assertTrue(Cuda.driverVersionProblem(0, 0).contains("no version"));
+        assertEquals(null, Cuda.driverVersionProblem(0, 13000));
+        assertEquals(null, Cuda.driverVersionProblem(0, 13020));
     }
 }
