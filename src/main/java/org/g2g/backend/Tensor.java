@@ -21,6 +21,17 @@ public abstract class Tensor implements AutoCloseable {
 
     public long size() { return (long) rows * cols; }
 
+    /**
+     * Row stride for a row of n floats, shared by every backend so host and device tensors
+     * line up: padded to 16 floats (64 bytes) and away from 4 KiB multiples.
+     */
+    public static int paddedLd(int n) {
+        if (n <= 1) return Math.max(n, 1);
+        int ld = (n + 15) & ~15;
+        if ((ld * 4) % 4096 == 0) ld += 16; // 4K aliasing between rows otherwise
+        return ld;
+    }
+
     /** Frees device memory; a no-op on the CPU. Idempotent. */
     @Override
     public void close() {}

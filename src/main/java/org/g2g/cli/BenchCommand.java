@@ -2,8 +2,8 @@ package org.g2g.cli;
 
 import org.g2g.UserError;
 import org.g2g.backend.Backend;
-import org.g2g.backend.Backends;
-import org.g2g.backend.cuda.Cuda;
+import org.g2g.device.Backends;
+import org.g2g.config.DeviceSpec;
 import org.g2g.io.AtomicFiles;
 import org.g2g.profile.BenchGrid;
 import org.g2g.profile.BenchPlot;
@@ -61,23 +61,15 @@ final class BenchCommand implements Callable<Integer> {
         BenchGrid.Spec s = new BenchGrid.Spec(orElse(widths, d.widths()), orElse(batches, d.batches()),
                 orElse(densities, d.densities()), orElse(groups, d.groups()), minTime, seed);
         if (!(minTime > 0)) throw new UserError("option --min-time: must be positive, got " + minTime);
-        if (!device.matches("auto|cpu|cuda|cuda:\\d+")) throw new UserError("option --device: '" + device + "' is not auto, cpu, cuda or cuda:N");
+        DeviceSpec dev = DeviceSpec.parse(device);
         org.g2g.train.RunRecorder.ensureWritable(out);
         Map<String, Backend> engines = new LinkedHashMap<>();
         try {
-            Backend main = Backends.open(device, threads, "custom", System.out);
+            Backend main = Backends.open(dev, threads, "custom", System.out);
             engines.put("block", main);
             System.out.println("device: " + main.name() + " (" + main.description() + ")");
-            if (main.name().startsWith("cuda")) {
-                String cus = Cuda.probe().cusparse();
-                if (cus != null && cus.startsWith("loaded")) {
-                    engines.put("cusparse", Backends.open(main.name(), threads, "cusparse", System.out));
-                } else {
-                    System.out.println("cusparse: " + cus + "; comparing against the dense kernel only");
-                }
-            } else {
-                System.out.println("cusparse: not on this device; comparing against the dense kernel only");
-            }
+            Backend cusparse = Backends.cusparseTwin(main, threads, System.out);
+            if (cusparse != null) engines.put("cusparse", cusparse);
             BenchGrid.Result r = BenchGrid.run(engines, s, System.out);
             AtomicFiles.writeString(out.resolve("bench.csv"), BenchGrid.csv(r));
             AtomicFiles.writeString(out.resolve("bench-break-even.csv"), BenchGrid.breakEvenCsv(r));

@@ -1,9 +1,7 @@
 package org.g2g.cli;
 
 import jdk.incubator.vector.FloatVector;
-import org.g2g.backend.cuda.Cuda;
-import org.g2g.backend.cuda.CudaStatus;
-import org.g2g.backend.cuda.GpuInfo;
+import org.g2g.device.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,19 +20,7 @@ final class DevicesCommand implements Callable<Integer> {
         System.out.printf("cpu: %s, %d cores, %d-bit vectors (Java %s)%n", cpuModel(),
                 Runtime.getRuntime().availableProcessors(), FloatVector.SPECIES_PREFERRED.vectorBitSize(),
                 System.getProperty("java.version"));
-        CudaStatus s = Cuda.probe();
-        if (!s.usable()) {
-            System.out.println("cuda: not usable: " + s.reason());
-        } else {
-            System.out.println("cuda: driver " + s.driverVersion());
-            for (int i = 0; i < s.gpus().size(); i++) {
-                GpuInfo g = s.gpus().get(i);
-                System.out.printf("  cuda:%d %s, %.1f GiB, compute capability %s%n", i, g.name(),
-                        g.totalMemoryBytes() / (double) (1L << 30), g.computeCapability());
-            }
-        }
-        System.out.println("cublas: " + s.cublas());
-        System.out.println("cusparse: " + s.cusparse());
+        for (String line : Backends.cudaReport()) System.out.println(line);
         return 0;
     }
 

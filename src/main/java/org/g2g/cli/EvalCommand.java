@@ -1,7 +1,7 @@
 package org.g2g.cli;
 
 import org.g2g.backend.Backend;
-import org.g2g.backend.Backends;
+import org.g2g.device.Backends;
 import org.g2g.config.RunConfig;
 import org.g2g.io.SafeTensors;
 import org.g2g.model.Architecture;
@@ -65,8 +65,8 @@ final class EvalCommand implements Callable<Integer> {
             throw new org.g2g.UserError(modelFile + ": model shape " + inputs + " -> " + widths[masks.size()]
                     + " does not fit dataset " + c.dataset());
         }
-        Architecture arch = new Architecture(c.model(), widths, masks, Double.NaN, enc);
-        try (Backend be = Backends.open(c.device(), c.threads(), c.sparseEngine(), System.out);
+        Architecture arch = new Architecture(c.modelKind(), widths, masks, Double.NaN, enc);
+        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), System.out);
              Network net = new Network(be, widths, masks, arch, Optimizer.from(c), c.batch(), w, encW);
              Evaluator test = new Evaluator(be, d.test())) {
             double[] r = test.evaluate(net);

@@ -60,7 +60,7 @@ final class ProfileCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Override
     public Integer call() {
         RunConfig c = RunOptions.resolve(spec.commandLine().getParseResult(), null);
-        List<String> models = compare == null || compare.isEmpty() ? List.of(c.model()) : compare.stream().map(String::trim).toList();
+        List<String> models = compare == null || compare.isEmpty() ? List.of(c.modelKind().spelling()) : compare.stream().map(String::trim).toList();
         if (c.matchParams() && models.equals(List.of("dense"))) models = List.of("dense-matched");
         Profiler.Options o = new Profiler.Options(warmup, steps, repeats, window, models, realData, dstUpdates,
                 calibrationSize, 0, 0.5);

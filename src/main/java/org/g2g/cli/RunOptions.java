@@ -4,6 +4,7 @@ import org.g2g.config.ConfigError;
 import org.g2g.config.Key;
 import org.g2g.config.Keys;
 import org.g2g.config.RunConfig;
+import org.g2g.model.Architecture;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
@@ -76,7 +77,9 @@ final class RunOptions {
 
     static RunConfig resolve(ParseResult pr, RunConfig base) {
         Map<String, Object> ex = explicit(pr);
-        return base == null ? RunConfig.builder().setAll(ex).build() : base.with(ex);
+        RunConfig c = base == null ? RunConfig.builder().setAll(ex).build() : base.with(ex);
+        Architecture.requireReachable(c);
+        return c;
     }
 
     static List<String> describe(RunConfig c) {

@@ -61,6 +61,6 @@ final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
 
     static Path defaultDir(RunConfig c) {
         String ts = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        return Path.of("runs", ts + "-" + c.model());
+        return Path.of("runs", ts + "-" + c.modelKind().spelling());
     }
 }

@@ -17,6 +17,12 @@ public record Key(String name, Class<?> type, Object defaultValue, String help, 
         return new Key(name, String.class, def, help, List.of(choices), null, null, false, false);
     }
 
+    /** A choice among the spellings of an enum's constants, defaulting to def. */
+    public static <E extends Enum<E> & Choice> Key choice(String name, E def, String help) {
+        return new Key(name, String.class, def.spelling(), help, Choice.spellings(def.getDeclaringClass()), null, null,
+                false, false);
+    }
+
     public Key range(double lo, double hi) {
         return new Key(name, type, defaultValue, help, choices, lo, hi, false, false);
     }

@@ -23,41 +23,40 @@ public final class Keys {
         Key.of("limit-train", Integer.class, 0, "use only the first N training images (0 = all), for smoke runs").range(0, INF),
         Key.of("limit-test", Integer.class, 0, "use only the first N test images (0 = all)").range(0, INF),
         // model
-        Key.choice("encoder", "none", "input front end: none (flattened pixels) or patch (the paper's Fig. 1: "
-                + "one convolution per patch, kernel = stride = patch size, ReLU)", "none", "patch"),
+        Key.choice("encoder", EncoderKind.NONE, "input front end: none (flattened pixels) or patch (the paper's Fig. 1: "
+                + "one convolution per patch, kernel = stride = patch size, ReLU)"),
         Key.of("patches", String.class, "4x4", "patch grid RxC of --encoder patch (4x4: 7x7-pixel patches on 28x28)"),
         Key.of("patch-channels", Integer.class, 32, "output channels per patch of --encoder patch").range(1, 1 << 16),
-        Key.choice("model", "g2g", "g2g (group-to-group sparse), dense, or er (Erdos-Renyi sparse)", "g2g", "dense", "er"),
+        Key.choice("model", ModelKind.G2G, "g2g (group-to-group sparse), dense, or er (Erdos-Renyi sparse)"),
         Key.of("match-params", Boolean.class, false, "dense model narrowed to the G2G model's active parameter count"),
         Key.of("hidden", Integer.class, 1024, "width of each hidden layer (inferred)").range(1, 1 << 16),
         Key.of("layers", Integer.class, 3, "number of sparse hidden layers (inferred)").range(1, 64),
         Key.of("groups", Integer.class, 8, "groups per layer side, G (inferred)").range(1, 1 << 16),
         Key.of("p-intra", Double.class, 1.0, "edge probability inside a group (inferred)").range(0, 1),
         Key.of("p-inter", Double.class, 0.15, "edge probability across groups, p' (inferred)").range(0, 1),
-        Key.choice("grouping", "mixer", "unit-to-group assignment; mixer alternates index and interleaved",
-                "mixer", "index", "interleaved", "random"),
+        Key.choice("grouping", GroupingStrategy.MIXER, "unit-to-group assignment; mixer alternates index and interleaved"),
         Key.of("density", Double.class, null, "kept fraction of edges: ER density (default: the G2G density), "
                 + "or for g2g the density p-inter is solved for").rangeExclusive(0, 1, true, false),
         // dynamic sparse training
-        Key.choice("prune", "magnitude", "prune criterion (none disables DST)", "magnitude", "random", "hebbian", "three", "none"),
-        Key.choice("regrow", "hebbian", "regrow criterion", "hebbian", "random", "gradient"),
+        Key.choice("prune", Prune.MAGNITUDE, "prune criterion (none disables DST)"),
+        Key.choice("regrow", Regrow.HEBBIAN, "regrow criterion"),
         Key.of("update-every", Integer.class, 1000, "optimizer steps between DST updates (inferred)").range(1, INF),
         Key.of("prune-fraction", Double.class, 0.025, "fraction of active edges pruned per update (inferred)")
                 .rangeExclusive(0, 1, true, true),
-        Key.choice("prune-schedule", "constant", "prune fraction over training: constant or cosine-decayed", "constant", "cosine"),
-        Key.choice("hebbian", "cosine", "activation correlation for Hebbian scores (cosine, inferred; pearson = centred)",
-                "cosine", "pearson"),
+        Key.choice("prune-schedule", PruneSchedule.CONSTANT, "prune fraction over training: constant or cosine-decayed"),
+        Key.choice("hebbian", HebbianCorrelation.COSINE,
+                "activation correlation for Hebbian scores (cosine, inferred; pearson = centred)"),
         Key.of("hebbian-ema", Double.class, 0.0, "EMA factor of Hebbian scores over the batches before an update (0 = last batch only)")
                 .rangeExclusive(0, 1, false, true),
         // optimisation
-        Key.choice("optimizer", "adam", "optimizer", "adam", "sgd"),
+        Key.choice("optimizer", OptimizerKind.ADAM, "optimizer"),
         Key.of("lr", Double.class, 1e-3, "learning rate").rangeExclusive(0, INF, true, false),
         Key.of("momentum", Double.class, 0.9, "SGD momentum").rangeExclusive(0, 1, false, true),
         Key.of("nesterov", Boolean.class, false, "Nesterov momentum for SGD"),
         Key.of("weight-decay", Double.class, 1e-4, "L2 weight decay added to the gradient").range(0, INF),
         Key.of("batch", Integer.class, 256, "mini-batch size").range(1, 1 << 20),
         Key.of("epochs", Integer.class, 20, "training epochs").range(1, INF),
-        Key.choice("lr-schedule", "cosine", "learning rate over training", "cosine", "constant"),
+        Key.choice("lr-schedule", LrScheduleKind.COSINE, "learning rate over training"),
         Key.of("seed", Long.class, 1L, "random seed: masks, init, data order, DST"),
         // execution
         Key.of("threads", Integer.class, 0, "CPU threads (0 = all cores)").range(0, 4096),

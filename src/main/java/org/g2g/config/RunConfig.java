@@ -18,9 +18,11 @@ import java.util.Objects;
  */
 public final class RunConfig {
     private final Map<String, Object> values;
+    private final Resolved resolved;
 
     private RunConfig(Map<String, Object> values) {
         this.values = Collections.unmodifiableMap(values);
+        this.resolved = resolve();
     }
 
     public static Builder builder() { return new Builder(); }
@@ -58,9 +60,7 @@ public final class RunConfig {
         }
 
         public RunConfig build() {
-            RunConfig c = new RunConfig(new LinkedHashMap<>(v));
-            c.validate();
-            return c;
+            return new RunConfig(new LinkedHashMap<>(v));
         }
     }
 
@@ -79,26 +79,34 @@ public final class RunConfig {
         }
     }
 
-    private void validate() {
+    /**
+     * The options that name a choice, resolved once. The p' rules (is a --density reachable?)
+     * belong to the model and are checked there, when the architecture is resolved.
+     */
+    private record Resolved(ModelKind model, EncoderKind encoder, GroupingStrategy grouping, Prune prune, Regrow regrow,
+                            PruneSchedule pruneSchedule, HebbianCorrelation hebbian, OptimizerKind optimizer,
+                            LrScheduleKind lrSchedule, DeviceSpec device) {}
+
+    private Resolved resolve() {
         for (Key k : Keys.ALL) k.check(values.get(k.name()));
-        String dev = device();
-        if (!dev.matches("auto|cpu|cuda|cuda:\\d+")) throw new ConfigError("device", "'" + dev + "' is not auto, cpu, cuda or cuda:N");
-        if (model().equals("g2g")) {
-            if (hidden() % groups() != 0) {
-                throw new ConfigError("groups", groups() + " does not divide the hidden width " + hidden());
-            }
-            if (density() != null) {
-                double p = org.g2g.model.MaskFactory.pInterForDensity(groups(), pIntra(), density());
-                if (p < 0 || p > 1) {
-                    throw new ConfigError("density", density() + " is not reachable with groups " + groups()
-                            + " and p-intra " + pIntra() + " (needs p-inter " + String.format("%.4f", p) + ")");
-                }
-            }
+        Resolved r = new Resolved(choice(ModelKind.class, "model"), choice(EncoderKind.class, "encoder"),
+                choice(GroupingStrategy.class, "grouping"),
+                choice(Prune.class, "prune"), choice(Regrow.class, "regrow"),
+                choice(PruneSchedule.class, "prune-schedule"), choice(HebbianCorrelation.class, "hebbian"),
+                choice(OptimizerKind.class, "optimizer"), choice(LrScheduleKind.class, "lr-schedule"),
+                DeviceSpec.parse((String) values.get("device")));
+        if (r.model() == ModelKind.G2G && hidden() % groups() != 0) {
+            throw new ConfigError("groups", groups() + " does not divide the hidden width " + hidden());
         }
         if (!patches().matches("\\s*[1-9]\\d{0,4}\\s*[xX]\\s*[1-9]\\d{0,4}\\s*")) {
             throw new ConfigError("patches", "'" + patches() + "' is not a grid RxC such as 4x4");
         }
-        if (matchParams() && !model().equals("dense")) throw new ConfigError("match-params", "applies only to --model dense");
+        if (matchParams() && r.model() != ModelKind.DENSE) throw new ConfigError("match-params", "applies only to --model dense");
+        return r;
+    }
+
+    private <E extends Enum<E> & Choice> E choice(Class<E> type, String key) {
+        return Choice.parse(type, (String) values.get(key));
     }
 
     /** The same options with some changed (re-validated). */
@@ -119,8 +127,8 @@ public final class RunConfig {
     public int valSplit() { return (Integer) values.get("val-split"); }
     public int limitTrain() { return (Integer) values.get("limit-train"); }
     public int limitTest() { return (Integer) values.get("limit-test"); }
-    public String model() { return (String) values.get("model"); }
-    public String encoder() { return (String) values.get("encoder"); }
+    public ModelKind modelKind() { return resolved.model(); }
+    public EncoderKind encoderKind() { return resolved.encoder(); }
     public String patches() { return (String) values.get("patches"); }
     public int patchChannels() { return (Integer) values.get("patch-channels"); }
     public boolean matchParams() { return (Boolean) values.get("match-params"); }
@@ -129,26 +137,26 @@ public final class RunConfig {
     public int groups() { return (Integer) values.get("groups"); }
     public double pIntra() { return (Double) values.get("p-intra"); }
     public double pInter() { return (Double) values.get("p-inter"); }
-    public String grouping() { return (String) values.get("grouping"); }
+    public GroupingStrategy groupingStrategy() { return resolved.grouping(); }
     public Double density() { return (Double) values.get("density"); }
-    public String prune() { return (String) values.get("prune"); }
-    public String regrow() { return (String) values.get("regrow"); }
+    public Prune pruneCriterion() { return resolved.prune(); }
+    public Regrow regrowCriterion() { return resolved.regrow(); }
     public int updateEvery() { return (Integer) values.get("update-every"); }
     public double pruneFraction() { return (Double) values.get("prune-fraction"); }
-    public String pruneSchedule() { return (String) values.get("prune-schedule"); }
-    public String hebbian() { return (String) values.get("hebbian"); }
+    public PruneSchedule pruneScheduleKind() { return resolved.pruneSchedule(); }
+    public HebbianCorrelation hebbianCorrelation() { return resolved.hebbian(); }
     public double hebbianEma() { return (Double) values.get("hebbian-ema"); }
-    public String optimizer() { return (String) values.get("optimizer"); }
+    public OptimizerKind optimizerKind() { return resolved.optimizer(); }
     public double lr() { return (Double) values.get("lr"); }
     public double momentum() { return (Double) values.get("momentum"); }
     public boolean nesterov() { return (Boolean) values.get("nesterov"); }
     public double weightDecay() { return (Double) values.get("weight-decay"); }
     public int batch() { return (Integer) values.get("batch"); }
     public int epochs() { return (Integer) values.get("epochs"); }
-    public String lrSchedule() { return (String) values.get("lr-schedule"); }
+    public LrScheduleKind lrScheduleKind() { return resolved.lrSchedule(); }
     public long seed() { return (Long) values.get("seed"); }
     public int threads() { return (Integer) values.get("threads"); }
-    public String device() { return (String) values.get("device"); }
+    public DeviceSpec deviceSpec() { return resolved.device(); }
     public String sparseEngine() { return (String) values.get("sparse-engine"); }
 
     /** Keys whose differences do not change what a run computes (ok to differ on --resume). */

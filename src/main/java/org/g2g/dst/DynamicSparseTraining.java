@@ -5,10 +5,6 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.Tensor;
 import org.g2g.config.RunConfig;
 import org.g2g.model.Mask;
-import org.g2g.train.Layer;
-import org.g2g.train.Network;
-import org.g2g.train.Phase;
-import org.g2g.train.PhaseTimer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +18,7 @@ import java.util.Random;
  * 1000 steps by default), so the transfers cost little next to the training between them.
  */
 public final class DynamicSparseTraining implements AutoCloseable {
-    private final Network net;
+    private final RewirableNetwork net;
     private final Backend be;
     private final PruneRule prune;
     private final RegrowRule regrow;
@@ -33,34 +29,36 @@ public final class DynamicSparseTraining implements AutoCloseable {
     private final long seed;
     private final int window;
     private final HebbianScores[] hebbian;
+    private final boolean enabled;
 
-    public DynamicSparseTraining(RunConfig c, Network net, long totalSteps) {
+    public DynamicSparseTraining(RunConfig c, RewirableNetwork net, long totalSteps) {
+        this(DstSettings.of(c), net, totalSteps);
+    }
+
+    public DynamicSparseTraining(DstSettings s, RewirableNetwork net, long totalSteps) {
         this.net = net;
-        this.be = net.be;
-        this.prune = c.prune().equals("none") ? null : PruneRule.of(c.prune());
-        this.regrow = RegrowRule.of(c.regrow());
-        this.updateEvery = c.updateEvery();
-        this.fraction = c.pruneFraction();
-        this.cosine = c.pruneSchedule().equals("cosine");
+        this.be = net.backend();
+        this.prune = s.prune();
+        this.regrow = s.regrow();
+        this.updateEvery = s.updateEvery();
+        this.fraction = s.fraction();
+        this.cosine = s.cosineSchedule();
         this.totalSteps = totalSteps;
-        this.seed = c.seed();
-        this.window = HebbianScores.window(c.hebbianEma(), updateEvery);
+        this.seed = s.seed();
+        this.window = HebbianScores.window(s.hebbianEma(), updateEvery);
         this.hebbian = new HebbianScores[net.depth()];
-        boolean needHebbian = prune != null && (prune.needsScores() || regrow == RegrowRule.HEBBIAN);
-        Correlation kind = c.hebbian().equals("pearson") ? Correlation.PEARSON : Correlation.COSINE;
+        boolean anySparse = false;
+        for (int l = 0; l < net.depth(); l++) anySparse |= net.layer(l).sparse();
+        this.enabled = s.on() && anySparse;
         for (int l = 0; l < net.depth(); l++) {
-            Layer L = net.layers[l];
-            if (enabled() && L.sparse && needHebbian) {
-                hebbian[l] = new HebbianScores(be, L.out, L.in, kind, c.hebbianEma());
+            RewirableLayer L = net.layer(l);
+            if (enabled && L.sparse() && s.needsHebbian()) {
+                hebbian[l] = new HebbianScores(be, L.out(), L.in(), s.correlation(), s.hebbianEma());
             }
         }
     }
 
-    public boolean enabled() {
-        if (prune == null) return false;
-        for (Layer L : net.layers) if (L.sparse) return true;
-        return false;
-    }
+    public boolean enabled() { return enabled; }
 
     /** Prune fraction at step t: constant, or cosine-decayed to 0 at the end (RigL). */
     public double fractionAt(long t) {
@@ -73,48 +71,48 @@ public final class DynamicSparseTraining implements AutoCloseable {
      * gradients are still in the network's buffers. Returns the update's statistics, or an
      * empty list when this step is not an update.
      */
-    public List<DstStats> afterStep(long step, int batch, PhaseTimer timer) {
-        if (!enabled()) return List.of();
+    public List<DstStats> afterStep(long step, int batch, DstClock clock) {
+        if (!enabled) return List.of();
         long phase = step % updateEvery;
         boolean update = phase == 0;
         boolean inWindow = update || updateEvery - phase < window;
         if (inWindow) {
-            timer.begin(Phase.HEBBIAN);
+            clock.scoring();
             for (int l = 0; l < net.depth(); l++) {
-                if (hebbian[l] != null) hebbian[l].observe(net.act[l + 1], net.act[l], batch);
+                if (hebbian[l] != null) hebbian[l].observe(net.activation(l + 1), net.activation(l), batch);
             }
         }
         if (!update) return List.of();
         List<DstStats> out = new ArrayList<>();
         for (int l = 0; l < net.depth(); l++) {
-            if (!net.layers[l].sparse) continue;
+            if (!net.layer(l).sparse()) continue;
             float[] heb = null;
             if (hebbian[l] != null) {
-                timer.begin(Phase.HEBBIAN);
+                clock.scoring();
                 heb = hebbian[l].take();
             }
             float[] grad = null;
             if (regrow == RegrowRule.GRADIENT) {
-                timer.begin(Phase.HEBBIAN);
+                clock.scoring();
                 grad = denseGradient(l, batch);
             }
-            timer.begin(Phase.DST);
+            clock.rewiring();
             out.add(rewire(step, l, heb, grad));
         }
         return out;
     }
 
     private float[] denseGradient(int l, int batch) {
-        Layer L = net.layers[l];
-        try (Tensor g = be.vector(L.out * L.in)) {
-            be.correlation(net.grad[l + 1], net.act[l], batch, Correlation.RAW, g);
+        RewirableLayer L = net.layer(l);
+        try (Tensor g = be.vector(L.out() * L.in())) {
+            be.correlation(net.gradient(l + 1), net.activation(l), batch, Correlation.RAW, g);
             return be.read(g);
         }
     }
 
     private DstStats rewire(long step, int l, float[] hebbianScores, float[] gradient) {
-        Layer L = net.layers[l];
-        Mask m = L.mask;
+        RewirableLayer L = net.layer(l);
+        Mask m = L.mask();
         boolean[] active = m.active.clone();
         long before = m.activeCount();
         int k = (int) Math.round(fractionAt(step) * before);

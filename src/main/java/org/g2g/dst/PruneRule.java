@@ -1,18 +1,29 @@
 package org.g2g.dst;
 
+import org.g2g.config.Prune;
+
 import java.util.Random;
 
 /**
  * Chooses which k active edges to remove. Magnitude removes the smallest |w| (SET/RigL);
- * hebbian the lowest co-activation score; random any; three takes a third of the budget
- * each from magnitude, random and hebbian in that order (an inferred variant).
+ * hebbian the lowest co-activation score; random any; thirds (--prune three) takes a third
+ * of the budget each from magnitude, random and hebbian in that order (an inferred variant).
  */
 public enum PruneRule {
-    MAGNITUDE, RANDOM, HEBBIAN, THREE;
+    MAGNITUDE, RANDOM, HEBBIAN, THIRDS;
 
-    public static PruneRule of(String name) { return valueOf(name.toUpperCase(java.util.Locale.ROOT)); }
+    /** The rule for a --prune choice; null for none (no DST). */
+    public static PruneRule of(Prune p) {
+        return switch (p) {
+            case MAGNITUDE -> MAGNITUDE;
+            case RANDOM -> RANDOM;
+            case HEBBIAN -> HEBBIAN;
+            case THIRDS -> THIRDS;
+            case NONE -> null;
+        };
+    }
 
-    public boolean needsScores() { return this == HEBBIAN || this == THREE; }
+    public boolean needsScores() { return this == HEBBIAN || this == THIRDS; }
 
     /**
      * Marks k active edges as pruned in {@code pruned} (indices into the out x in matrix).
@@ -23,7 +34,7 @@ public enum PruneRule {
             case MAGNITUDE -> byMagnitude(active, new boolean[active.length], w, k);
             case RANDOM -> byRandom(active, new boolean[active.length], k, rng);
             case HEBBIAN -> byScore(active, new boolean[active.length], scores, k);
-            case THREE -> {
+            case THIRDS -> {
                 boolean[] taken = new boolean[active.length];
                 int a = k / 3, b = k / 3, c = k - a - b;
                 int[] p1 = byMagnitude(active, taken, w, a);

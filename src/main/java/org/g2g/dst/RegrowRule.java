@@ -1,5 +1,7 @@
 package org.g2g.dst;
 
+import org.g2g.config.Regrow;
+
 import java.util.Random;
 
 /**
@@ -11,7 +13,13 @@ import java.util.Random;
 public enum RegrowRule {
     HEBBIAN, RANDOM, GRADIENT;
 
-    public static RegrowRule of(String name) { return valueOf(name.toUpperCase(java.util.Locale.ROOT)); }
+    public static RegrowRule of(Regrow r) {
+        return switch (r) {
+            case HEBBIAN -> HEBBIAN;
+            case RANDOM -> RANDOM;
+            case GRADIENT -> GRADIENT;
+        };
+    }
 
     public boolean needsScores() { return this != RANDOM; }
 

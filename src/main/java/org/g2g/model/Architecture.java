@@ -1,6 +1,7 @@
 package org.g2g.model;
 
 import org.g2g.config.ConfigError;
+import org.g2g.config.ModelKind;
 import org.g2g.config.RunConfig;
 
 import java.util.ArrayList;
@@ -13,9 +14,9 @@ import java.util.Random;
  * dense models have dense masks everywhere and no DST. With a patch encoder (null when
  * none) the input widths[0] is the encoder's output, and the encoder stays dense.
  */
-public record Architecture(String kind, int[] widths, List<Mask> masks, double targetDensity, PatchEncoder encoder) {
+public record Architecture(ModelKind kind, int[] widths, List<Mask> masks, double targetDensity, PatchEncoder encoder) {
 
-    public Architecture(String kind, int[] widths, List<Mask> masks, double targetDensity) {
+    public Architecture(ModelKind kind, int[] widths, List<Mask> masks, double targetDensity) {
         this(kind, widths, masks, targetDensity, null);
     }
 
@@ -23,17 +24,18 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
     public int depth() { return masks.size(); }
 
     /** Whether layer l takes part in dynamic sparse training. */
-    public boolean isSparse(int l) { return !kind.equals("dense") && l < depth() - 1; }
+    public boolean isSparse(int l) { return kind.sparse() && l < depth() - 1; }
 
     /** features: the dataset's pixels; the encoder (if any) decides the sparse network's input width. */
     public static Architecture build(RunConfig c, int features, int classes, Random rng) {
         PatchEncoder enc = PatchEncoder.of(c, features);
         if (enc != null) features = enc.features();
+        requireReachable(c);
         int layers = c.layers();
-        String kind = c.model();
+        ModelKind kind = c.modelKind();
         int width = c.hidden();
         double g2gDensity = g2gDensity(c);
-        if (kind.equals("dense") && c.matchParams()) width = matchedWidth(c, features, classes);
+        if (kind == ModelKind.DENSE && c.matchParams()) width = matchedWidth(c, features, classes);
         int[] widths = new int[layers + 2];
         widths[0] = features;
         for (int l = 1; l <= layers; l++) widths[l] = width;
@@ -41,9 +43,9 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
         List<Mask> masks = new ArrayList<>();
         for (int l = 0; l <= layers; l++) {
             int in = widths[l], out = widths[l + 1];
-            if (l == layers || kind.equals("dense")) {
+            if (l == layers || kind == ModelKind.DENSE) {
                 masks.add(Mask.dense(out, in));
-            } else if (kind.equals("er")) {
+            } else if (kind == ModelKind.ER) {
                 double d = c.density() != null ? c.density() : g2gDensity;
                 masks.add(MaskFactory.erdosRenyi(out, in, d, rng));
             } else {
@@ -53,23 +55,37 @@ public record Architecture(String kind, int[] widths, List<Mask> masks, double t
                             + (l == 0 ? " (the input features)" : ""));
                 }
                 masks.add(MaskFactory.g2g(out, in, g, c.pIntra(), pInter(c),
-                        Grouping.forLayer(c.grouping(), l), rng));
+                        Grouping.forLayer(c.groupingStrategy(), l), rng));
             }
         }
-        double target = kind.equals("dense") ? 1.0 : kind.equals("er") && c.density() != null ? c.density() : g2gDensity;
+        double target = kind == ModelKind.DENSE ? 1.0 : kind == ModelKind.ER && c.density() != null ? c.density() : g2gDensity;
         return new Architecture(kind, widths, masks, target, enc);
+    }
+
+    /**
+     * Checks that a g2g --density is reachable with the configured groups and p_intra (p'
+     * solved from it within [0, 1]). Called where a config enters (the CLI, sweep grids) and
+     * again when a model is built; a ConfigError naming --density otherwise.
+     */
+    public static void requireReachable(RunConfig c) {
+        if (c.modelKind() != ModelKind.G2G || c.density() == null) return;
+        double p = MaskFactory.pInterForDensity(c.groups(), c.pIntra(), c.density());
+        if (p < 0 || p > 1) {
+            throw new ConfigError("density", c.density() + " is not reachable with groups " + c.groups()
+                    + " and p-intra " + c.pIntra() + " (needs p-inter " + String.format("%.4f", p) + ")");
+        }
     }
 
     /** p_inter in effect: --p-inter, or solved from --density for g2g models. */
     public static double pInter(RunConfig c) {
-        if (c.model().equals("g2g") && c.density() != null) {
+        if (c.modelKind() == ModelKind.G2G && c.density() != null) {
             return MaskFactory.pInterForDensity(c.groups(), c.pIntra(), c.density());
         }
         return c.pInter();
     }
 
     public static double g2gDensity(RunConfig c) {
-        if (c.model().equals("g2g") && c.density() != null) return c.density();
+        if (c.modelKind() == ModelKind.G2G && c.density() != null) return c.density();
         return MaskFactory.g2gDensity(c.groups(), c.pIntra(), c.pInter());
     }
 

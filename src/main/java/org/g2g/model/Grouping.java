@@ -1,5 +1,7 @@
 package org.g2g.model;
 
+import org.g2g.config.GroupingStrategy;
+
 import java.util.Random;
 
 /**
@@ -36,17 +38,16 @@ public enum Grouping {
     }
 
     /**
-     * The grouping of sparse layer {@code layer} under a strategy name from the CLI:
-     * index, interleaved, random, or mixer (index on even layers, interleaved on odd ones,
-     * so local and mixed features alternate).
+     * The grouping of sparse layer {@code layer} under a --grouping strategy: index,
+     * interleaved, random, or mixer (index on even layers, interleaved on odd ones, so local
+     * and mixed features alternate).
      */
-    public static Grouping forLayer(String strategy, int layer) {
+    public static Grouping forLayer(GroupingStrategy strategy, int layer) {
         return switch (strategy) {
-            case "index" -> INDEX;
-            case "interleaved" -> INTERLEAVED;
-            case "random" -> RANDOM;
-            case "mixer" -> layer % 2 == 0 ? INDEX : INTERLEAVED;
-            default -> throw new IllegalArgumentException("unknown grouping '" + strategy + "'");
+            case INDEX -> INDEX;
+            case INTERLEAVED -> INTERLEAVED;
+            case RANDOM -> RANDOM;
+            case MIXER -> layer % 2 == 0 ? INDEX : INTERLEAVED;
         };
     }
 }

@@ -1,6 +1,7 @@
 package org.g2g.model;
 
 import org.g2g.config.ConfigError;
+import org.g2g.config.EncoderKind;
 import org.g2g.config.RunConfig;
 
 /**
@@ -27,7 +28,7 @@ public record PatchEncoder(int channels, int height, int width, int rows, int co
 
     /** The encoder of a run, or null for --encoder none; features is the dataset's pixel count. */
     public static PatchEncoder of(RunConfig c, int features) {
-        if (!c.encoder().equals("patch")) return null;
+        if (c.encoderKind() != EncoderKind.PATCH) return null;
         int[] g = grid(c.patches());
         int[] img = imageShape(c.dataset(), features);
         return new PatchEncoder(img[0], img[1], img[2], g[0], g[1], c.patchChannels());

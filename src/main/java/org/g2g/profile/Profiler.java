@@ -3,16 +3,17 @@ package org.g2g.profile;
 import org.g2g.UserError;
 import org.g2g.Version;
 import org.g2g.backend.Backend;
-import org.g2g.backend.Backends;
+import org.g2g.device.Backends;
 import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.KernelTimes;
 import org.g2g.backend.Tensor;
+import org.g2g.config.ModelKind;
 import org.g2g.config.RunConfig;
 import org.g2g.data.Split;
 import org.g2g.dst.DynamicSparseTraining;
 import org.g2g.dst.HebbianScores;
-import org.g2g.dst.PruneRule;
+import org.g2g.dst.DstSettings;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
 import org.g2g.model.Mask;
@@ -88,7 +89,7 @@ public final class Profiler {
     }
 
     public static ProfileReport run(RunConfig base, Options o, PrintStream log) {
-        try (Backend be = Backends.open(base.device(), base.threads(), base.sparseEngine(), log)) {
+        try (Backend be = Backends.open(base.deviceSpec(), base.threads(), base.sparseEngine(), log)) {
             return run(base, o, be, log);
         }
     }
@@ -203,8 +204,9 @@ public final class Profiler {
             Optimizer opt = Optimizer.from(c);
             net = new Network(be, arch, opt, c.batch(), new Random(c.seed() + 1));
             // the real DST (with its score buffers, so memory is train's) for the timed updates; none in the timed steps
-            dst = new DynamicSparseTraining(c, net, Long.MAX_VALUE / 4);
-            noDst = new DynamicSparseTraining(c.with(Map.of("prune", "none")), net, Long.MAX_VALUE / 4);
+            DstSettings settings = DstSettings.of(c);
+            dst = new DynamicSparseTraining(settings, net, Long.MAX_VALUE / 4);
+            noDst = new DynamicSparseTraining(settings.off(), net, Long.MAX_VALUE / 4);
             flops(run, net, c.batch());
             measureSteps(run, c, o, be, net, noDst, data, order);
             run.heapLive = Math.max(0, MemoryProbe.liveHeap() - live0);
@@ -216,14 +218,14 @@ public final class Profiler {
             closeQuietly(net, dst, noDst);
             net = null;
             dst = noDst = null;
-            throw memoryError("model " + c.model() + " (hidden " + c.hidden() + ", layers " + c.layers() + ", batch "
+            throw memoryError("model " + c.modelKind() + " (hidden " + c.hidden() + ", layers " + c.layers() + ", batch "
                     + c.batch() + ")", e);
         } catch (RuntimeException e) {
             if (isDeviceOutOfMemory(e)) {
                 closeQuietly(net, dst, noDst);
                 net = null;
                 dst = noDst = null;
-                throw new UserError("model " + c.model() + " (hidden " + c.hidden() + ", layers " + c.layers() + ", batch "
+                throw new UserError("model " + c.modelKind() + " (hidden " + c.hidden() + ", layers " + c.layers() + ", batch "
                         + c.batch() + ") needs more memory than " + be.name() + " has free (" + e.getMessage()
                         + "); lower --hidden or --batch", e);
             }
@@ -263,14 +265,14 @@ public final class Profiler {
      * array, or more bytes than the heap has (a lower bound: the mask and the initial weights).
      */
     static void checkFits(RunConfig c, int features, int classes) {
-        int width = c.model().equals("dense") && c.matchParams() ? Architecture.matchedWidth(c, features, classes) : c.hidden();
+        int width = c.modelKind() == ModelKind.DENSE && c.matchParams() ? Architecture.matchedWidth(c, features, classes) : c.hidden();
         long bytes = 0;
         int prev = features;
         for (int l = 0; l <= c.layers(); l++) {
             int out = l == c.layers() ? classes : width;
             long edges = (long) out * prev;
             if (edges > Integer.MAX_VALUE - 16) {
-                throw new UserError("model " + c.model() + ": layer " + l + " is " + out + " x " + prev + " = " + edges
+                throw new UserError("model " + c.modelKind() + ": layer " + l + " is " + out + " x " + prev + " = " + edges
                         + " weights, more than one Java array holds; lower --hidden");
             }
             bytes += edges * 5 + 4L * out * c.batch() * 2;
@@ -278,7 +280,7 @@ public final class Profiler {
         }
         long free = MemoryProbe.maxHeap() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
         if (bytes > free) {
-            throw new UserError("model " + c.model() + " (hidden " + width + ", layers " + c.layers() + ", batch " + c.batch()
+            throw new UserError("model " + c.modelKind() + " (hidden " + width + ", layers " + c.layers() + ", batch " + c.batch()
                     + ") needs more memory than the Java heap allows: at least " + gib(bytes) + ", " + gib(free)
                     + " free of " + gib(MemoryProbe.maxHeap()) + "; raise G2G_HEAP (e.g. G2G_HEAP=16g ./g2g profile ...) "
                     + "or lower --hidden / --batch");
@@ -351,7 +353,8 @@ public final class Profiler {
     /** Times the correlation product on every sparse layer, then forced DST updates (amortised later). */
     private static void timeHebbianAndDst(Run run, RunConfig c, Options o, Backend be, Network net, DynamicSparseTraining dst) {
         int batch = c.batch();
-        Correlation kind = c.hebbian().equals("pearson") ? Correlation.PEARSON : Correlation.COSINE;
+        DstSettings settings = DstSettings.of(c);
+        Correlation kind = settings.correlation();
         double corr = 0;
         for (int l = 0; l < net.depth(); l++) {
             Layer L = net.layers[l];
@@ -365,9 +368,7 @@ public final class Profiler {
         run.correlationMs = corr;
         run.dstEnabled = dst.enabled();
         if (!run.dstEnabled || o.dstUpdates() <= 0) return;
-        boolean hebbian = !c.prune().equals("none")
-                && (PruneRule.of(c.prune()).needsScores() || c.regrow().equals("hebbian"));
-        run.hebbianWindow = hebbian ? HebbianScores.window(c.hebbianEma(), c.updateEvery()) : 0;
+        run.hebbianWindow = settings.needsHebbian() ? HebbianScores.window(c.hebbianEma(), c.updateEvery()) : 0;
         // one untimed update first (its code is cold), then the median of the timed ones
         int n = o.dstUpdates();
         double[] dstMs = new double[n], hebMs = new double[n];
@@ -430,7 +431,7 @@ public final class Profiler {
         double gflops = first.flopsActive / meanStepS / 1e9;
         double gflopsDense = first.flopsDense / meanStepS / 1e9;
         Architecture a = first.arch;
-        return new ProfileReport.ModelProfile(name, c.model(), a.widths(), a.density(), a.activeParams(), a.denseParams(),
+        return new ProfileReport.ModelProfile(name, c.modelKind().spelling(), a.widths(), a.density(), a.activeParams(), a.denseParams(),
                 steps, tp, sm, first.dstEnabled ? dstUpd : null, first.hasSparse ? corrMs : null, host, kernels,
                 new ProfileReport.FlopsPerStep(first.flopsActive, first.flopsDense, first.flopsExecuted), gflops, gflopsDense,
                 gflops / cal.peakGflops(), new ProfileReport.Memory(heapPeak, heapLive, device));

@@ -2,6 +2,7 @@ package org.g2g.sweep;
 
 import org.apache.commons.math3.distribution.TDistribution;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
+import org.g2g.config.ModelKind;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -97,7 +98,7 @@ public final class Aggregate {
             ff[i] = rows.get(i).flops("forward");
             ft[i] = rows.get(i).flops("train");
         }
-        return new Group(p.configName(), p.label(), p.method(), axes, p.config().model(), rows,
+        return new Group(p.configName(), p.label(), p.method(), axes, p.config().modelKind().spelling(), rows,
                 Stat.of(values(rows, "test_accuracy")), Stat.of(values(rows, "best_test_accuracy")),
                 Stat.of(values(rows, "val_accuracy")), mean(values(rows, "density")),
                 mean(values(rows, "active_params")), mean(ff), mean(ft),
@@ -108,7 +109,7 @@ public final class Aggregate {
     static List<String> baselineLabels(Grid g, List<Group> groups) {
         if (!g.spec.baseline().isEmpty()) return g.spec.baseline();
         for (Grid.Point p : g.points) {
-            if (p.config().model().equals("dense")) return List.of(p.label() != null ? p.label() : p.method());
+            if (p.config().modelKind() == ModelKind.DENSE) return List.of(p.label() != null ? p.label() : p.method());
         }
         return List.of();
     }

@@ -3,6 +3,7 @@ package org.g2g.sweep;
 import org.g2g.UserError;
 import org.g2g.config.ConfigError;
 import org.g2g.config.Keys;
+import org.g2g.config.ModelKind;
 import org.g2g.config.RunConfig;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
@@ -101,7 +102,9 @@ public final class Grid {
     private static RunConfig build(SweepSpec spec, Map<String, Object> ov, String label, List<String> axes,
                                    Map<String, Object> combo) {
         try {
-            return RunConfig.builder().setAll(ov).build();
+            RunConfig c = RunConfig.builder().setAll(ov).build();
+            Architecture.requireReachable(c);
+            return c;
         } catch (ConfigError e) {
             StringBuilder where = new StringBuilder();
             if (label != null) where.append("variant ").append(label);
@@ -142,7 +145,7 @@ public final class Grid {
 
     private static String method(String label, Map<String, Object> axes, RunConfig c) {
         StringBuilder sb = new StringBuilder(label != null ? label
-                : c.model() + (c.model().equals("g2g") ? "-" + c.grouping() : "") + (c.matchParams() ? "-matched" : ""));
+                : c.modelKind() + (c.modelKind() == ModelKind.G2G ? "-" + c.groupingStrategy() : "") + (c.matchParams() ? "-matched" : ""));
         for (Map.Entry<String, Object> e : axes.entrySet()) {
             String k = e.getKey();
             if (k.equals("seed") || DENSITY_KEYS.contains(k)) continue;

@@ -3,13 +3,14 @@ package org.g2g.train;
 import org.g2g.backend.Backend;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.dst.RewirableLayer;
 import org.g2g.model.Mask;
 
 /**
  * One masked linear layer on a backend (the paper's sparse layer; dense when its mask is):
  * weights, gradients and optimizer state packed in the plan's layout, biases dense.
  */
-public final class Layer implements AutoCloseable {
+public final class Layer implements RewirableLayer, AutoCloseable {
     public final int in;
     public final int out;
     public final boolean relu;
@@ -36,7 +37,13 @@ public final class Layer implements AutoCloseable {
         repack(be, mask, w0, new float[slots][]);
     }
 
+    @Override public int in() { return in; }
+    @Override public int out() { return out; }
+    @Override public boolean sparse() { return sparse; }
+    @Override public Mask mask() { return mask; }
+
     /** Installs a new mask: weights and optimizer state from dense arrays (null state = zeros). */
+    @Override
     public void repack(Backend be, Mask newMask, float[] denseW, float[][] denseState) {
         LayerPlan p = be.plan(newMask);
         Tensor nw = be.vector(p.packedSize());
@@ -55,8 +62,10 @@ public final class Layer implements AutoCloseable {
         wState = ns;
     }
 
+    @Override
     public float[] denseWeights(Backend be) { return be.unpack(plan, w); }
 
+    @Override
     public float[][] denseState(Backend be) {
         float[][] s = new float[wState.length][];
         for (int k = 0; k < s.length; k++) s[k] = be.unpack(plan, wState[k]);

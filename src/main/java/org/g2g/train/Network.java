@@ -3,6 +3,7 @@ package org.g2g.train;
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.Tensor;
+import org.g2g.dst.RewirableNetwork;
 import org.g2g.model.Architecture;
 import org.g2g.model.Init;
 import org.g2g.model.Mask;
@@ -18,7 +19,7 @@ import java.util.Random;
  * goes into the encoder's input and act[0] is the encoder's output ({@link #input()} is
  * where a batch goes either way). The trainer drives it; it never looks at the device.
  */
-public final class Network implements AutoCloseable {
+public final class Network implements RewirableNetwork, AutoCloseable {
     public final Backend be;
     public final int[] widths;
     public final Layer[] layers;
@@ -98,7 +99,11 @@ public final class Network implements AutoCloseable {
         return w;
     }
 
-    public int depth() { return layers.length; }
+    @Override public int depth() { return layers.length; }
+    @Override public Backend backend() { return be; }
+    @Override public Layer layer(int l) { return layers[l]; }
+    @Override public Tensor activation(int l) { return act[l]; }
+    @Override public Tensor gradient(int l) { return grad[l]; }
 
     public Tensor logits() { return act[layers.length]; }
 

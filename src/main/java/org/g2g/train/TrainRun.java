@@ -3,7 +3,7 @@ package org.g2g.train;
 import org.g2g.UserError;
 import org.g2g.Version;
 import org.g2g.backend.Backend;
-import org.g2g.backend.Backends;
+import org.g2g.device.Backends;
 import org.g2g.config.RunConfig;
 import org.g2g.data.DataLocator;
 import org.g2g.data.Dataset;
@@ -93,7 +93,7 @@ public final class TrainRun {
         Data data = loadData(c, log);
         RunRecorder rec = new RunRecorder(dir);
         long wall0 = System.nanoTime();
-        try (Backend be = Backends.open(c.device(), c.threads(), c.sparseEngine(), log)) {
+        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log)) {
             log.println("device: " + be.name() + " (" + be.description() + ")");
             return train(c, data, be, rec, resume, log, listener, wall0);
         }
@@ -151,7 +151,7 @@ public final class TrainRun {
                         pe.features(), pe.params());
             }
             log.printf("model %s: widths %s, active params %,d of %,d dense (density %.4f), train %d, test %d%n",
-                    c.model(), java.util.Arrays.toString(arch.widths()), arch.activeParams(), arch.denseParams(),
+                    c.modelKind(), java.util.Arrays.toString(arch.widths()), arch.activeParams(), arch.denseParams(),
                     arch.density(), nTrain, data.test().n());
             t.run(data.train(), val, test);
             List<Mask> finalMasks = new java.util.ArrayList<>();
@@ -194,7 +194,7 @@ public final class TrainRun {
         for (Mask m : masks) { active += m.activeCount() + m.out; dense += (long) m.out * m.in + m.out; }
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("status", "finished");
-        s.put("model", c.model());
+        s.put("model", c.modelKind().spelling());
         s.put("dataset", c.dataset());
         s.put("epochs", ep.size());
         s.put("steps", t.step());

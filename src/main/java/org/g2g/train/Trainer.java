@@ -77,7 +77,7 @@ public final class Trainer {
         Backend be = net.be;
         int n = train.n();
         int batches = batchesPerEpoch(cfg, n);
-        LrSchedule lrs = new LrSchedule(cfg.lrSchedule(), cfg.lr(), totalSteps(cfg, n));
+        LrSchedule lrs = new LrSchedule(cfg.lrScheduleKind(), cfg.lr(), totalSteps(cfg, n));
         try (Evaluator data = new Evaluator(be, train); IntVector order = be.ints(n)) {
             for (int epoch = epochsDone; epoch < cfg.epochs(); epoch++) {
                 be.write(order, epochOrder(cfg.seed(), epoch, n));

@@ -1,5 +1,6 @@
 package org.g2g.config;
 
+import org.g2g.model.Architecture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,12 +16,12 @@ class RunConfigTest {
     @Test
     void defaultsAreTheDocumentedRecipe() {
         RunConfig c = RunConfig.defaults();
-        assertEquals("g2g", c.model());
+        assertEquals("g2g", c.modelKind().spelling());
         assertEquals(1024, c.hidden());
         assertEquals(3, c.layers());
         assertEquals(8, c.groups());
         assertEquals(0.15, c.pInter());
-        assertEquals("mixer", c.grouping());
+        assertEquals("mixer", c.groupingStrategy().spelling());
         assertEquals(1000, c.updateEvery());
         assertEquals(0.025, c.pruneFraction());
         assertEquals(256, c.batch());
@@ -53,7 +54,9 @@ class RunConfigTest {
     void validationNamesTheKey() {
         ConfigError e = assertThrows(ConfigError.class, () -> RunConfig.defaults().with(Map.of("hidden", 1001)));
         assertTrue(e.getMessage().contains("--groups"), e.getMessage());
-        e = assertThrows(ConfigError.class, () -> RunConfig.defaults().with(Map.of("density", 0.05)));
+        // the p' rule lives with the model; the CLI and sweep grids apply it as a config enters
+        e = assertThrows(ConfigError.class,
+                () -> Architecture.requireReachable(RunConfig.defaults().with(Map.of("density", 0.05))));
         assertTrue(e.getMessage().contains("--density"), e.getMessage());
         e = assertThrows(ConfigError.class, () -> RunConfig.defaults().with(Map.of("match-params", true)));
         assertTrue(e.getMessage().contains("--match-params"), e.getMessage());

@@ -1,5 +1,6 @@
 package org.g2g.dst;
 
+import org.g2g.config.ModelKind;
 import org.g2g.backend.Backend;
 import org.g2g.backend.cpu.CpuBackend;
 import org.g2g.backend.cpu.ReferenceBackend;
@@ -42,7 +43,7 @@ class DstInvariantsTest {
                 MaskFactory.g2g(16, 24, 4, 1.0, 0.2, Grouping.INDEX, r),
                 MaskFactory.g2g(16, 16, 4, 1.0, 0.2, Grouping.INTERLEAVED, r),
                 Mask.dense(4, 16));
-        Architecture arch = new Architecture("g2g", widths, masks, 0.4);
+        Architecture arch = new Architecture(ModelKind.G2G, widths, masks, 0.4);
         Network net = new Network(be, widths, masks, arch, Optimizer.from(c), BATCH, Network.initWeights(arch, r));
         float[] x = new float[24 * BATCH];
         for (int k = 0; k < x.length; k++) x[k] = r.nextFloat();

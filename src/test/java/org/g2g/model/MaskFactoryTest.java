@@ -1,5 +1,6 @@
 package org.g2g.model;
 
+import org.g2g.config.GroupingStrategy;
 import org.g2g.config.RunConfig;
 import org.junit.jupiter.api.Test;
 
@@ -53,9 +54,9 @@ class MaskFactoryTest {
         }
         assertArrayEquals(new int[]{8, 8, 8, 8}, sizes, "random grouping keeps groups equal");
         assertTrue(differsFromIndex);
-        assertEquals(Grouping.INDEX, Grouping.forLayer("mixer", 0));
-        assertEquals(Grouping.INTERLEAVED, Grouping.forLayer("mixer", 1));
-        assertEquals(Grouping.INDEX, Grouping.forLayer("mixer", 2));
+        assertEquals(Grouping.INDEX, Grouping.forLayer(GroupingStrategy.MIXER, 0));
+        assertEquals(Grouping.INTERLEAVED, Grouping.forLayer(GroupingStrategy.MIXER, 1));
+        assertEquals(Grouping.INDEX, Grouping.forLayer(GroupingStrategy.MIXER, 2));
     }
 
     @Test

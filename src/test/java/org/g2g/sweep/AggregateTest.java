@@ -1,5 +1,6 @@
 package org.g2g.sweep;
 
+import org.g2g.config.ModelKind;
 import org.g2g.train.RunRecorder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +64,7 @@ class AggregateTest {
             s.put("status", "finished");
             s.put("test_accuracy", acc[c][(int) p.config().seed() - 1]);
             s.put("best_test_accuracy", acc[c][(int) p.config().seed() - 1] + 0.01);
-            s.put("density", p.config().model().equals("dense") ? 1.0 : 0.25);
+            s.put("density", p.config().modelKind() == ModelKind.DENSE ? 1.0 : 0.25);
             s.put("active_params", 1000);
             s.put("flops_per_sample", Map.of("forward", 2000, "train", 6000));
             s.put("train_samples_per_second", 100.0);

@@ -37,7 +37,7 @@ class GridTest {
                 "mixer_p-inter=0.3_seed=2", "er_p-inter=0.3_seed=2"), names);
         assertEquals(new HashSet<>(names).size(), names.size());
         Grid.Point er = g.points.get(2);
-        assertEquals("er", er.config().model());
+        assertEquals("er", er.config().modelKind().spelling());
         assertEquals(0.1, er.config().pInter());
         assertEquals(1L, er.config().seed());
         assertEquals(3, er.config().epochs());

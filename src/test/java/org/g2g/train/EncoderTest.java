@@ -1,5 +1,7 @@
 package org.g2g.train;
 
+import org.g2g.config.ModelKind;
+import org.g2g.config.OptimizerKind;
 import org.g2g.backend.Backend;
 import org.g2g.config.ConfigError;
 import org.g2g.config.RunConfig;
@@ -64,7 +66,7 @@ class EncoderTest {
         Random r = new Random(5);
         int[] widths = {PE.features(), 12, 5};
         List<Mask> masks = List.of(MaskFactory.g2g(12, 18, 3, 1.0, 0.3, Grouping.INDEX, r), Mask.dense(5, 12));
-        Architecture arch = new Architecture("g2g", widths, masks, 0.5, PE);
+        Architecture arch = new Architecture(ModelKind.G2G, widths, masks, 0.5, PE);
         float[][][] w = Network.initWeights(arch, r);
         float[][] enc = Network.initEncoder(PE, r);
         double[] img = new double[PE.pixels() * batch];
@@ -74,7 +76,7 @@ class EncoderTest {
 
         float[] gW, gB, gW0, features;
         try (Backend be = GradientCheckTest.backend(which);
-             Network net = new Network(be, widths, masks, arch, new Optimizer("sgd", 0, 0, 0, 0, false, 0), batch, w, enc)) {
+             Network net = new Network(be, widths, masks, arch, new Optimizer(OptimizerKind.SGD, 0, 0, 0, 0, false, 0), batch, w, enc)) {
             float[] xt = new float[img.length];
             for (int k = 0; k < img.length; k++) xt[k] = (float) img[k];
             be.write(net.input(), xt);
@@ -140,7 +142,7 @@ class EncoderTest {
         int batch = 33;
         int[] widths = {PE.features(), 15, 4};
         List<Mask> masks = List.of(MaskFactory.g2g(15, 18, 3, 1.0, 0.2, Grouping.INTERLEAVED, r), Mask.dense(4, 15));
-        Architecture arch = new Architecture("g2g", widths, masks, 0.5, PE);
+        Architecture arch = new Architecture(ModelKind.G2G, widths, masks, 0.5, PE);
         float[][][] w = Network.initWeights(arch, r);
         float[][] enc = Network.initEncoder(PE, r);
         float[] img = new float[PE.pixels() * batch];
@@ -151,7 +153,7 @@ class EncoderTest {
         String[] names = {"reference", "cpu"};
         for (int k = 0; k < 2; k++) {
             try (Backend be = GradientCheckTest.backend(names[k]);
-                 Network net = new Network(be, widths, masks, arch, new Optimizer("adam", 0.9f, 0.999f, 1e-8f, 0, false, 1e-4f),
+                 Network net = new Network(be, widths, masks, arch, new Optimizer(OptimizerKind.ADAM, 0.9f, 0.999f, 1e-8f, 0, false, 1e-4f),
                          batch, w, new float[][]{enc[0].clone(), enc[1].clone()})) {
                 for (int step = 1; step <= 3; step++) {
                     be.write(net.input(), img);

@@ -1,5 +1,7 @@
 package org.g2g.train;
 
+import org.g2g.config.OptimizerKind;
+import org.g2g.config.ModelKind;
 import org.g2g.backend.Backend;
 import org.g2g.backend.cpu.CpuBackend;
 import org.g2g.backend.cpu.ReferenceBackend;
@@ -36,7 +38,7 @@ class GradientCheckTest {
                 MaskFactory.g2g(10, 12, 2, 1.0, 0.3, Grouping.INDEX, r),
                 MaskFactory.g2g(8, 10, 2, 0.8, 0.2, Grouping.INTERLEAVED, r),
                 Mask.dense(5, 8));
-        Architecture arch = new Architecture("g2g", widths, masks, 0.5);
+        Architecture arch = new Architecture(ModelKind.G2G, widths, masks, 0.5);
         float[][][] w = Network.initWeights(arch, r);
         double[] x = new double[widths[0] * batch];
         for (int k = 0; k < x.length; k++) x[k] = r.nextDouble();
@@ -46,7 +48,7 @@ class GradientCheckTest {
         float[][] gW = new float[3][];
         float[][] gB = new float[3][];
         try (Backend be = backend(which);
-             Network net = new Network(be, widths, masks, arch, new Optimizer("sgd", 0, 0, 0, 0, false, 0), batch, w)) {
+             Network net = new Network(be, widths, masks, arch, new Optimizer(OptimizerKind.SGD, 0, 0, 0, 0, false, 0), batch, w)) {
             float[] xt = new float[x.length];
             for (int k = 0; k < x.length; k++) xt[k] = (float) x[k];
             be.write(net.act[0], xt);

@@ -9,13 +9,8 @@ import org.g2g.backend.Tensor;
  * JIT vectorises; they are O(parameters) or O(batch x units), never the hot O(edges x batch).
  */
 public abstract class HostOps {
-    /** Row stride for a row of n floats: padded to 16 floats (64 bytes) and away from 4 KiB multiples. */
-    public static int paddedLd(int n) {
-        if (n <= 1) return Math.max(n, 1);
-        int ld = (n + 15) & ~15;
-        if ((ld * 4) % 4096 == 0) ld += 16; // 4K aliasing between rows otherwise
-        return ld;
-    }
+    /** Row stride for a row of n floats (see {@link Tensor#paddedLd}). */
+    public static int paddedLd(int n) { return Tensor.paddedLd(n); }
 
     public Tensor tensor(int rows, int cols) {
         return new CpuTensor(rows, cols, rows == 1 ? cols : paddedLd(cols), CpuTensor.ALIGN);

@@ -7,6 +7,7 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.config.GroupingStrategy;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
@@ -61,7 +62,7 @@ public final class StepBench {
             for (int l = 0; l < 4; l++) {
                 dense[l] = Mask.dense(WIDTHS[l + 1], WIDTHS[l]);
                 g2g[l] = l == 3 ? dense[l] : MaskFactory.g2g(WIDTHS[l + 1], WIDTHS[l], 8, 1.0, 0.15,
-                        Grouping.forLayer("mixer", l), rng);
+                        Grouping.forLayer(GroupingStrategy.MIXER, l), rng);
             }
             Model ms = new Model(be, g2g, batch, rng), md = new Model(be, dense, batch, rng);
             if (sparseOnly) {
@@ -98,7 +99,7 @@ public final class StepBench {
         StringBuilder sb = new StringBuilder("layer 1024x1024 G=8 fwd+bwdIn+wgrad, best of 10:");
         for (String kind : new String[] {"index", "interleaved", "random", "ER 0.256"}) {
             Mask m = kind.startsWith("ER") ? MaskFactory.erdosRenyi(n, n, 0.256, rng)
-                    : MaskFactory.g2g(n, n, 8, 1.0, 0.15, Grouping.forLayer(kind, 0), rng);
+                    : MaskFactory.g2g(n, n, 8, 1.0, 0.15, Grouping.valueOf(kind.toUpperCase(java.util.Locale.ROOT)), rng);
             LayerPlan p = be.plan(m);
             Tensor w = be.vector(p.packedSize()), gw = be.vector(p.packedSize());
             float[] dense = new float[n * n];

@@ -44,7 +44,6 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
-import org.g2g.backend.cpu.HostOps;
 import org.g2g.model.Mask;
 
 /**
@@ -251,7 +250,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor tensor(int rows, int cols) {
-        int ld = rows == 1 ? cols : HostOps.paddedLd(cols);
+        int ld = rows == 1 ? cols : Tensor.paddedLd(cols);
         long n = Math.max(1L, (long) rows * ld);
         DeviceMemory m = alloc(n * 4, "tensor " + rows + "x" + cols);
         cuMemsetD32Async(m.ptr(), 0, n, stream);

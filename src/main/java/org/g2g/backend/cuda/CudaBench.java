@@ -8,6 +8,7 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.config.GroupingStrategy;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
@@ -61,9 +62,9 @@ public final class CudaBench {
         int w = 1024, g = 8;
         double pInter = 0.15;
         return List.of(
-                MaskFactory.g2g(w, 784, g, 1.0, pInter, Grouping.forLayer("mixer", 0), rng),
-                MaskFactory.g2g(w, w, g, 1.0, pInter, Grouping.forLayer("mixer", 1), rng),
-                MaskFactory.g2g(w, w, g, 1.0, pInter, Grouping.forLayer("mixer", 2), rng),
+                MaskFactory.g2g(w, 784, g, 1.0, pInter, Grouping.forLayer(GroupingStrategy.MIXER, 0), rng),
+                MaskFactory.g2g(w, w, g, 1.0, pInter, Grouping.forLayer(GroupingStrategy.MIXER, 1), rng),
+                MaskFactory.g2g(w, w, g, 1.0, pInter, Grouping.forLayer(GroupingStrategy.MIXER, 2), rng),
                 Mask.dense(10, w));
     }
 

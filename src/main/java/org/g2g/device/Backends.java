@@ -1,0 +1,69 @@
+package org.g2g.device;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.cpu.CpuBackend;
+import org.g2g.backend.cuda.Cuda;
+import org.g2g.backend.cuda.CudaStatus;
+import org.g2g.backend.cuda.GpuInfo;
+import org.g2g.config.DeviceSpec;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one place that knows every backend (so {@code backend} itself does not depend on its
+ * implementations): turns --device into a backend (auto picks CUDA when it is usable, else the CPU), and
+ * answers what the CLI asks about devices, so nothing above this package reaches into a
+ * particular backend.
+ */
+public final class Backends {
+    private Backends() {}
+
+    public static Backend open(DeviceSpec device, int threads, String sparseEngine, PrintStream log) {
+        return switch (device.kind()) {
+            case CPU -> new CpuBackend(threads);
+            case CUDA -> Cuda.open(device.ordinal(), sparseEngine);
+            case AUTO -> {
+                CudaStatus s = Cuda.probe();
+                if (s.usable()) yield Cuda.open(0, sparseEngine);
+                if (log != null) log.println("cuda not used: " + s.reason());
+                yield new CpuBackend(threads);
+            }
+        };
+    }
+
+    /** What `g2g devices` prints about CUDA: the driver and each GPU, or why CUDA is not usable, then the libraries. */
+    public static List<String> cudaReport() {
+        List<String> lines = new ArrayList<>();
+        CudaStatus s = Cuda.probe();
+        if (!s.usable()) {
+            lines.add("cuda: not usable: " + s.reason());
+        } else {
+            lines.add("cuda: driver " + s.driverVersion());
+            for (int i = 0; i < s.gpus().size(); i++) {
+                GpuInfo g = s.gpus().get(i);
+                lines.add(String.format("  cuda:%d %s, %.1f GiB, compute capability %s", i, g.name(),
+                        g.totalMemoryBytes() / (double) (1L << 30), g.computeCapability()));
+            }
+        }
+        lines.add("cublas: " + s.cublas());
+        lines.add("cusparse: " + s.cusparse());
+        return lines;
+    }
+
+    /**
+     * The cuSPARSE engine on the same device as {@code main}, for comparisons; null with the
+     * reason printed to log when there is none (not a CUDA device, or cuSPARSE did not load).
+     */
+    public static Backend cusparseTwin(Backend main, int threads, PrintStream log) {
+        if (!main.name().startsWith("cuda")) {
+            log.println("cusparse: not on this device; comparing against the dense kernel only");
+            return null;
+        }
+        String cus = Cuda.probe().cusparse();
+        if (cus != null && cus.startsWith("loaded")) return open(DeviceSpec.parse(main.name()), threads, "cusparse", log);
+        log.println("cusparse: " + cus + "; comparing against the dense kernel only");
+        return null;
+    }
+}
