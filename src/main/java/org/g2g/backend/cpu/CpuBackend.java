@@ -10,11 +10,13 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.backend.layout.GroupedLayout;
+import org.g2g.backend.layout.GroupedLayout.Block;
 import org.g2g.model.Mask;
 
 /**
- * The fast CPU backend: block-masked layers ({@link BlockPlan}: dense group tiles as small
- * GEMMs, the rest as sparse edges) with register-tiled Vector API kernels ({@link Kernels}),
+ * The fast CPU backend: block-masked layers ({@link CpuPlan} over the shared {@link GroupedLayout}:
+ * dense group blocks as small GEMMs, the rest as sparse edges) with register-tiled Vector API kernels ({@link Kernels}),
  * on a fixed pool of threads with static work partitioning, so results are bit-identical
  * run to run for a given thread count.
  *
@@ -29,6 +31,7 @@ import org.g2g.model.Mask;
  */
 public final class CpuBackend extends HostOps implements Backend {
     private final WorkPool pool;
+    private final CpuWorkspace work = new CpuWorkspace();
 
     public CpuBackend(int threads) {
         int n = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
@@ -59,58 +62,24 @@ public final class CpuBackend extends HostOps implements Backend {
     // ---- layers ----
 
     @Override
-    public LayerPlan plan(Mask mask) { return new BlockPlan(mask, pool.threads); }
+    public LayerPlan plan(Mask mask) { return new CpuPlan(mask, pool.threads); }
 
-    private static BlockPlan bp(LayerPlan p) {
-        if (!(p instanceof BlockPlan b)) throw new IllegalArgumentException("plan was not made by CpuBackend");
+    private static CpuPlan cp(LayerPlan p) {
+        if (!(p instanceof CpuPlan b)) throw new IllegalArgumentException("plan was not made by CpuBackend");
         return b;
     }
 
     @Override
     public void pack(LayerPlan lp, float[] dense, Tensor packed) {
-        copyPacked(bp(lp), dense, packed, true);
+        cp(lp).layout.pack(dense, CpuTensor.of(packed), CpuTensor.off(packed));
     }
 
     @Override
     public float[] unpack(LayerPlan lp, Tensor packed) {
-        BlockPlan p = bp(lp);
+        CpuPlan p = cp(lp);
         float[] dense = new float[p.out * p.in];
-        copyPacked(p, dense, packed, false);
+        p.layout.unpack(CpuTensor.of(packed), CpuTensor.off(packed), dense);
         return dense;
-    }
-
-    /**
-     * The one walk over the packed layout (dense tiles, then CSR edges) that pack and unpack
-     * share: toPacked copies dense -> packed (holes of dense tiles get 0), otherwise packed ->
-     * dense (only active entries are written; dense starts at 0).
-     */
-    private static void copyPacked(BlockPlan p, float[] dense, Tensor packed, boolean toPacked) {
-        float[] d = CpuTensor.of(packed);
-        int po = CpuTensor.off(packed);
-        boolean[] a = p.mask.active;
-        int in = p.in;
-        for (int rp = 0; rp < p.nRp; rp++) {
-            for (int cp = 0; cp < p.nCp; cp++) {
-                int off = p.tileOff[rp * p.nCp + cp];
-                if (off < 0) continue;
-                int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                for (int r = p.rpStart[rp]; r < p.rpStart[rp + 1]; r++) {
-                    int base = p.rowPerm[r] * in, o = po + off + (r - p.rpStart[rp]) * tc - p.cpStart[cp];
-                    for (int j = p.cpStart[cp]; j < p.cpStart[cp + 1]; j++) {
-                        int k = base + p.colPerm[j];
-                        if (toPacked) d[o + j] = a[k] ? dense[k] : 0f;
-                        else if (a[k]) dense[k] = d[o + j];
-                    }
-                }
-            }
-        }
-        for (int r = 0; r < p.out; r++) {
-            int base = p.rowPerm[r] * in;
-            for (int e = p.csrPtr[r]; e < p.csrPtr[r + 1]; e++) {
-                if (toPacked) d[po + p.sparseBase + e] = dense[base + p.csrCol[e]];
-                else dense[base + p.csrCol[e]] = d[po + p.sparseBase + e];
-            }
-        }
     }
 
     /** True when every vector of the padded batch fits inside the row stride. */
@@ -129,9 +98,13 @@ public final class CpuBackend extends HostOps implements Backend {
         for (int r = 0; r < src.rows; r++) System.arraycopy(s, so + r * src.ld, d, dof + r * dst.ld, batch);
     }
 
+    /** Packed offset of the (row position r, column position j) corner of a tile inside dense block k. */
+    private static int tileOff(Block k, int r, int j) { return k.offset() + (r - k.rowStart()) * k.cols() + (j - k.colStart()); }
+
     @Override
     public void forward(LayerPlan lp, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu) {
-        BlockPlan p = bp(lp);
+        CpuPlan p = cp(lp);
+        GroupedLayout l = p.layout;
         Kernels.Cols c = new Kernels.Cols(batch);
         if (batch <= 0) return;
         if (!fits(x, c) || !fits(y, c)) {
@@ -144,34 +117,36 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), Y = CpuTensor.of(y);
         int ldx = x.ld, ldy = y.ld;
         int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), yb = CpuTensor.off(y);
-        // inputs in group order: a tile's rows are then contiguous, whatever the grouping
-        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
-        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
-        int[] kIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
+        // inputs in group order: a block's rows are then contiguous, whatever the grouping
+        float[] X = l.colIdentity ? CpuTensor.of(x) : permutedCopy(x, l.colOrder, work.x(p.in, ldx), c);
+        int xb = l.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] kIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
                 boolean first = true;
-                for (int cp = 0; cp < p.nCp; cp++) {
-                    int off = p.tileOff[rp * p.nCp + cp];
-                    if (off < 0) continue;
-                    int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                    Kernels.gemm(W, wo + off, tc, 1, tc, kIdx, p.cpStart[cp], X, xb, ldx,
-                            p.rowPerm, r0, nr, Y, yb, ldy, c, !first);
-                    first = false;
+                for (int b : p.rowBlocks[p.rpGroup[rp]]) {
+                    Block k = p.block(b);
+                    for (int cp = 0; cp < p.nCp; cp++) {
+                        if (p.cpGroup[cp] != k.colGroup()) continue;
+                        int j0 = p.cpStart[cp], tc = p.cpStart[cp + 1] - j0;
+                        Kernels.gemm(W, wo + tileOff(k, r0, j0), k.cols(), 1, tc, kIdx, j0, X, xb, ldx,
+                                l.rowOrder, r0, nr, Y, yb, ldy, c, !first);
+                        first = false;
+                    }
                 }
-                // sparse tiles panel by panel (the panel's X rows stay in L1), then bias, ReLU, flush
+                // residual edges panel by panel (the panel's X rows stay in L1), then bias, ReLU, flush
                 for (int cp = 0; cp < p.nCp; cp++) {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1) + cp;
-                        Kernels.sparseRow(W, wo + p.sparseBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
-                                Y, yb + p.rowPerm[r] * ldy, !first, c);
+                        Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                                Y, yb + l.rowOrder[r] * ldy, !first, c);
                     }
                     first = false;
                 }
                 for (int r = r0; r < r0 + nr; r++) {
-                    int o = p.rowPerm[r];
+                    int o = l.rowOrder[r];
                     Kernels.finishRow(Y, yb + o * ldy, !first, B[bo + o], relu, c);
                 }
             }
@@ -191,7 +166,8 @@ public final class CpuBackend extends HostOps implements Backend {
 
     @Override
     public void backwardInput(LayerPlan lp, Tensor w, Tensor dy, Tensor dx, int batch) {
-        BlockPlan p = bp(lp);
+        CpuPlan p = cp(lp);
+        GroupedLayout l = p.layout;
         Kernels.Cols c = new Kernels.Cols(batch);
         if (batch <= 0) return;
         if (!fits(dy, c) || !fits(dx, c)) {
@@ -204,45 +180,55 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] W = CpuTensor.of(w), D = CpuTensor.of(dx);
         int ldg = dy.ld, ldd = dx.ld;
         int wo = CpuTensor.off(w), db = CpuTensor.off(dx);
-        // output gradients in group order: a tile's rows are then contiguous, whatever the grouping
-        float[] G = p.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, p.rowPerm, p.gScratch(ldg), c);
-        int gb = p.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
-        int[] kIdx = p.rowIdentity ? p.rowPerm : p.ident, spIdx = p.rowIdentity ? p.cscRow : p.cscRowPos;
-        float[] wT = p.wT;
+        // output gradients in group order: a block's rows are then contiguous, whatever the grouping
+        float[] G = l.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, l.rowOrder, work.g(p.out, ldg), c);
+        int gb = l.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
+        int[] kIdx = l.rowIdentity ? l.rowOrder : work.identity(p.out), spIdx = l.rowIdentity ? l.cscRow : l.cscRowPos;
+        float[] wT = work.wT(l.edges);
         pool.run(t -> {
             int cpa = p.bwdSplit[t], cpb = p.bwdSplit[t + 1];
-            // this thread's columns' sparse weights, gathered into CSC order
-            for (int q = p.cscPtr[p.cpStart[cpa]]; q < p.cscPtr[p.cpStart[cpb]]; q++) {
-                wT[q] = W[wo + p.sparseBase + p.cscEdge[q]];
+            // this thread's columns' residual weights, gathered into CSC order
+            for (int q = l.colPtr[p.cpStart[cpa]]; q < l.colPtr[p.cpStart[cpb]]; q++) {
+                wT[q] = W[wo + l.edgeBase + l.cscEdge[q]];
             }
             for (int cp = cpa; cp < cpb; cp++) {
                 int j0 = p.cpStart[cp], nc = p.cpStart[cp + 1] - j0;
                 boolean first = true;
-                for (int rp = 0; rp < p.nRp; rp++) {
-                    int off = p.tileOff[rp * p.nCp + cp];
-                    if (off < 0) continue;
-                    int tr = p.rpStart[rp + 1] - p.rpStart[rp];
-                    Kernels.gemm(W, wo + off, 1, nc, tr, kIdx, p.rpStart[rp], G, gb, ldg,
-                            p.colPerm, j0, nc, D, db, ldd, c, !first);
-                    first = false;
+                for (int b : p.colBlocks[p.cpGroup[cp]]) {
+                    Block k = p.block(b);
+                    for (int rp = 0; rp < p.nRp; rp++) {
+                        if (p.rpGroup[rp] != k.rowGroup()) continue;
+                        int r0 = p.rpStart[rp], tr = p.rpStart[rp + 1] - r0;
+                        Kernels.gemm(W, wo + tileOff(k, r0, j0), 1, k.cols(), tr, kIdx, r0, G, gb, ldg,
+                                l.colOrder, j0, nc, D, db, ldd, c, !first);
+                        first = false;
+                    }
                 }
                 for (int rp = 0; rp < p.nRp; rp++) {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int j = j0; j < j0 + nc; j++) {
                         int q = j * (p.nRp + 1) + rp;
                         Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
-                                D, db + p.colPerm[j] * ldd, !first, c);
+                                D, db + l.colOrder[j] * ldd, !first, c);
                     }
                     first = false;
                 }
-                for (int j = j0; j < j0 + nc; j++) Kernels.finishRow(D, db + p.colPerm[j] * ldd, !first, 0f, false, c);
+                for (int j = j0; j < j0 + nc; j++) Kernels.finishRow(D, db + l.colOrder[j] * ldd, !first, 0f, false, c);
             }
         });
     }
 
+    /** Zeroes the holes of dense block b inside packed range [from, to) of GW. */
+    private static void zeroHoles(GroupedLayout l, int b, float[] GW, int gwo, int from, int to) {
+        int lo = java.util.Arrays.binarySearch(l.holePos, l.holePtr[b], l.holePtr[b + 1], from);
+        if (lo < 0) lo = -lo - 1;
+        for (int h = lo; h < l.holePtr[b + 1] && l.holePos[h] < to; h++) GW[gwo + l.holePos[h]] = 0f;
+    }
+
     @Override
     public void weightGrad(LayerPlan lp, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
-        BlockPlan p = bp(lp);
+        CpuPlan p = cp(lp);
+        GroupedLayout l = p.layout;
         Kernels.Cols c = new Kernels.Cols(batch);
         if (!fits(x, c) || !fits(dy, c)) {
             weightGrad(lp, fits(x, c) ? x : padded(x, batch, true), fits(dy, c) ? dy : padded(dy, batch, true),
@@ -256,34 +242,44 @@ public final class CpuBackend extends HostOps implements Backend {
             weightGradTransposed(p, x, dy, gw, gb, batch);
             return;
         }
-        float[] X = p.colIdentity ? CpuTensor.of(x) : permutedCopy(x, p.colPerm, p.xScratch(ldx), c);
-        int xb = p.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
-        int[] cIdx = p.colIdentity ? p.colPerm : p.ident, spIdx = p.colIdentity ? p.csrCol : p.csrColPos;
+        float[] X = l.colIdentity ? CpuTensor.of(x) : permutedCopy(x, l.colOrder, work.x(p.in, ldx), c);
+        int xb = l.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
+        int[] cIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
-                // column panel by column panel, so the X rows a panel's edges read (PANEL x batch) stay in L2
+                // column panel by column panel, so the X rows a panel reads (PANEL x batch) stay in L2
                 for (int cp = 0; cp < p.nCp; cp++) {
-                    int tile = rp * p.nCp + cp;
-                    int off = p.tileOff[tile];
-                    if (off >= 0) {
-                        int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                        Kernels.dotTile(G, gb0, ldg, p.rowPerm, r0, nr, X, xb, ldx, cIdx, p.cpStart[cp], tc, GW, gwo + off, tc, c);
-                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
+                    int j0 = p.cpStart[cp], tc = p.cpStart[cp + 1] - j0;
+                    int b = l.blockAt[p.rpGroup[rp] * l.colGroups() + p.cpGroup[cp]];
+                    if (b >= 0) {
+                        Block k = p.block(b);
+                        int off = tileOff(k, r0, j0);
+                        Kernels.dotTile(G, gb0, ldg, l.rowOrder, r0, nr, X, xb, ldx, cIdx, j0, tc, GW, gwo + off, k.cols(), c);
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, gb0 + p.rowPerm[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
-                                    X, xb, ldx, GW, gwo + p.sparseBase, c);
+                            Kernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }
                 }
+                zeroBlockHoles(p, rp, GW, gwo);
                 for (int r = r0; r < r0 + nr; r++) {
-                    int o = p.rowPerm[r];
+                    int o = l.rowOrder[r];
                     GB[gbo + o] = batch > 0 ? Kernels.sum(G, gb0 + o * ldg, c) : 0f;
                 }
             }
         });
+    }
+
+    /** Zeroes the holes of the dense blocks in row panel rp's rows. */
+    private static void zeroBlockHoles(CpuPlan p, int rp, float[] GW, int gwo) {
+        int r0 = p.rpStart[rp], r1 = p.rpStart[rp + 1];
+        for (int b : p.rowBlocks[p.rpGroup[rp]]) {
+            Block k = p.block(b);
+            zeroHoles(p.layout, b, GW, gwo, tileOff(k, r0, k.colStart()), tileOff(k, r1, k.colStart()));
+        }
     }
 
     /**
@@ -291,55 +287,61 @@ public final class CpuBackend extends HostOps implements Backend {
      * gW_tile = dY_tile (rows x batch) . X^T (batch x tile columns), with X transposed once into
      * batch-major XT so the vector dimension is the tile's columns and the register-tiled
      * {@link Kernels#gemm} applies (about 1.7x the dot-product form, which must reduce lanes).
-     * Tiles whose width is not a multiple of the vector length, and sparse edges, keep the dot form.
+     * Tiles whose width is not a multiple of the vector length, and residual edges, keep the dot form.
      */
-    private void weightGradTransposed(BlockPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
+    private void weightGradTransposed(CpuPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
+        GroupedLayout l = p.layout;
         Kernels.Cols c = new Kernels.Cols(batch);
         float[] X = CpuTensor.of(x), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int ldx = x.ld, ldg = dy.ld, xb = CpuTensor.off(x), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
         int in = p.in, ldT = paddedLd(in), tb = CpuTensor.ALIGN;
-        float[] XT = p.tScratch(batch, ldT);
-        float[] G = p.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, p.rowPerm, p.gScratch(ldg), c);
-        int gpb = p.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
-        // XT[b][j] = X[colPerm[j]][b], blocks of 16 inputs so each batch row is written in runs
+        float[] XT = work.xT(batch, ldT);
+        float[] G = l.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, l.rowOrder, work.g(p.out, ldg), c);
+        int gpb = l.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
+        // XT[b][j] = X[colOrder[j]][b], blocks of 16 inputs so each batch row is written in runs
         pool.run(t -> {
             int b0 = pool.split(batch, t, 1), b1 = pool.split(batch, t + 1, 1);
             int[] src = new int[16];
             for (int j0 = 0; j0 < in; j0 += 16) {
                 int nj = Math.min(16, in - j0);
-                for (int q = 0; q < nj; q++) src[q] = xb + p.colPerm[j0 + q] * ldx;
+                for (int q = 0; q < nj; q++) src[q] = xb + l.colOrder[j0 + q] * ldx;
                 for (int b = b0; b < b1; b++) {
                     int d = tb + b * ldT + j0;
                     for (int q = 0; q < nj; q++) XT[d + q] = X[src[q] + b];
                 }
             }
         });
-        int[] spIdx = p.csrCol;
-        int[] batchIdent = p.identity(batch); // the product's k runs over the batch, which may exceed the widths
+        int[] spIdx = l.edgeCol;
+        // the product's k runs over the batch, which may exceed the widths
+        int[] ident = work.identity(Math.max(batch, Math.max(p.out, p.in)));
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
                 for (int cp = 0; cp < p.nCp; cp++) {
-                    int tile = rp * p.nCp + cp;
-                    int off = p.tileOff[tile];
-                    int tc = p.cpStart[cp + 1] - p.cpStart[cp];
-                    if (off >= 0 && tc % L == 0) {
-                        Kernels.gemm(G, gpb + r0 * ldg, ldg, 1, batch, batchIdent, 0, XT, tb + p.cpStart[cp], ldT,
-                                p.ident, 0, nr, GW, gwo + off, tc, new Kernels.Cols(tc), false);
-                        for (int k = gwo + off; k < gwo + off + nr * tc; k++) GW[k] = Kernels.flush(GW[k]);
-                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
-                    } else if (off >= 0) {
-                        Kernels.dotTile(G, gpb, ldg, p.ident, r0, nr, X, xb, ldx, p.colPerm, p.cpStart[cp], tc, GW, gwo + off, tc, c);
-                        for (int h = p.holePtr[tile]; h < p.holePtr[tile + 1]; h++) GW[gwo + p.holePos[h]] = 0f;
+                    int j0 = p.cpStart[cp], tc = p.cpStart[cp + 1] - j0;
+                    int b = l.blockAt[p.rpGroup[rp] * l.colGroups() + p.cpGroup[cp]];
+                    if (b >= 0) {
+                        Block k = p.block(b);
+                        int off = gwo + tileOff(k, r0, j0);
+                        if (tc % L == 0) {
+                            Kernels.gemm(G, gpb + r0 * ldg, ldg, 1, batch, ident, 0, XT, tb + j0, ldT,
+                                    ident, 0, nr, GW, off, k.cols(), new Kernels.Cols(tc), false);
+                            for (int r = 0; r < nr; r++) {
+                                for (int q = off + r * k.cols(); q < off + r * k.cols() + tc; q++) GW[q] = Kernels.flush(GW[q]);
+                            }
+                        } else {
+                            Kernels.dotTile(G, gpb, ldg, ident, r0, nr, X, xb, ldx, l.colOrder, j0, tc, GW, off, k.cols(), c);
+                        }
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
                             Kernels.sparseDots(G, gpb + r * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
-                                    X, xb, ldx, GW, gwo + p.sparseBase, c);
+                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }
                 }
-                for (int r = r0; r < r0 + nr; r++) GB[gbo + p.rowPerm[r]] = Kernels.sum(G, gpb + r * ldg, c);
+                zeroBlockHoles(p, rp, GW, gwo);
+                for (int r = r0; r < r0 + nr; r++) GB[gbo + l.rowOrder[r]] = Kernels.sum(G, gpb + r * ldg, c);
             }
         });
     }
@@ -383,8 +385,8 @@ public final class CpuBackend extends HostOps implements Backend {
             });
             pool.run(t -> {
                 int r0 = pool.split(out, t, 1), r1 = pool.split(out, t + 1, 1);
-                for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
-                    int nc = Math.min(BlockPlan.PANEL, in - j0);
+                for (int j0 = 0; j0 < in; j0 += CpuPlan.PANEL) {
+                    int nc = Math.min(CpuPlan.PANEL, in - j0);
                     Kernels.gemm(Y, yb + r0 * ldy, ldy, 1, batch, bIdx, 0, XT, tb + j0, ldT,
                             rIdx, r0, r1 - r0, Sc, so + j0, in, new Kernels.Cols(nc), false);
                 }
@@ -396,8 +398,8 @@ public final class CpuBackend extends HostOps implements Backend {
                 for (int o = r0; o < r1; o++) ny[o] = Kernels.dot(Y, yb + o * ldy, Y, yb + o * ldy, c);
                 for (int i = i0; i < i1; i++) nx[i] = Kernels.dot(X, xb + i * ldx, X, xb + i * ldx, c);
             }
-            for (int j0 = 0; j0 < in; j0 += BlockPlan.PANEL) {
-                int nc = Math.min(BlockPlan.PANEL, in - j0);
+            for (int j0 = 0; j0 < in; j0 += CpuPlan.PANEL) {
+                int nc = Math.min(CpuPlan.PANEL, in - j0);
                 Kernels.dotTile(Y, yb, ldy, rIdx, r0, r1 - r0, X, xb, ldx, cIdx, j0, nc, Sc, so + r0 * in + j0, in, c);
             }
         });

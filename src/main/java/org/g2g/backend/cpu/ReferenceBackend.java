@@ -4,54 +4,63 @@ import org.g2g.backend.Backend;
 import org.g2g.backend.Correlation;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.backend.layout.GroupedLayout;
 import org.g2g.model.Mask;
 
 /**
- * The naive reference: plain loops over the dense (out x in) matrix, one thread, packed
- * layout = dense row-major W with zeros off the mask. It is the independent reference the
- * fast CPU kernels and the CUDA kernels are tested against; never used for real training.
+ * The naive reference: plain loops over every (out, in) pair of the mask, in double, one
+ * thread. Weights live in the shared {@link GroupedLayout} like the fast backends' (so packed
+ * vectors compare one to one), but the loops only look each active edge up by its packed
+ * position: no blocks, panels or edge lists. It is the independent reference the fast CPU
+ * kernels and the CUDA kernels are tested against; never used for real training.
  */
 public class ReferenceBackend extends HostOps implements Backend {
 
-    record DensePlan(Mask mask) implements LayerPlan {
-        public int packedSize() { return mask.out * mask.in; }
-        public long activeEdges() { return mask.activeCount(); }
-        public long macsPerSample() { return (long) mask.out * mask.in; }
+    /** The layout plus the packed position of every (o, i), -1 where inactive. */
+    record RefPlan(GroupedLayout layout, int[] pos) implements LayerPlan {
+        public Mask mask() { return layout.mask; }
+        public int packedSize() { return layout.packedSize(); }
+        public long activeEdges() { return layout.activeEdges; }
+        public long macsPerSample() { return layout.macsPerSample(); }
+    }
+
+    private static RefPlan rp(LayerPlan p) {
+        if (!(p instanceof RefPlan r)) throw new IllegalArgumentException("plan was not made by ReferenceBackend");
+        return r;
     }
 
     @Override public String name() { return "reference"; }
     @Override public String description() { return "naive reference loops, 1 thread"; }
 
-    @Override public LayerPlan plan(Mask mask) { return new DensePlan(mask); }
+    @Override
+    public LayerPlan plan(Mask mask) {
+        GroupedLayout l = GroupedLayout.of(mask);
+        return new RefPlan(l, l.packedPositions());
+    }
 
     @Override
     public void pack(LayerPlan p, float[] dense, Tensor packed) {
-        boolean[] a = p.mask().active;
-        float[] d = CpuTensor.of(packed);
-        int po = CpuTensor.off(packed);
-        for (int k = 0; k < a.length; k++) d[po + k] = a[k] ? dense[k] : 0f;
+        rp(p).layout().pack(dense, CpuTensor.of(packed), CpuTensor.off(packed));
     }
 
     @Override
     public float[] unpack(LayerPlan p, Tensor packed) {
-        float[] d = CpuTensor.of(packed);
-        boolean[] a = p.mask().active;
-        float[] out = new float[a.length];
-        int po = CpuTensor.off(packed);
-        for (int k = 0; k < a.length; k++) out[k] = a[k] ? d[po + k] : 0f;
+        float[] out = new float[p.mask().out * p.mask().in];
+        rp(p).layout().unpack(CpuTensor.of(packed), CpuTensor.off(packed), out);
         return out;
     }
 
     @Override
     public void forward(LayerPlan p, Tensor w, Tensor bias, Tensor x, Tensor y, int batch, boolean relu) {
         Mask m = p.mask();
+        int[] pos = rp(p).pos();
         float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), X = CpuTensor.of(x), Y = CpuTensor.of(y);
         int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), xo = CpuTensor.off(x), yo = CpuTensor.off(y);
         for (int o = 0; o < m.out; o++) {
             for (int b = 0; b < batch; b++) {
                 double s = B[bo + o];
                 for (int i = 0; i < m.in; i++) {
-                    if (m.active[o * m.in + i]) s += (double) W[wo + o * m.in + i] * X[xo + i * x.ld + b];
+                    if (m.active[o * m.in + i]) s += (double) W[wo + pos[o * m.in + i]] * X[xo + i * x.ld + b];
                 }
                 float v = (float) s;
                 Y[yo + o * y.ld + b] = relu && v < 0 ? 0f : v;
@@ -62,13 +71,14 @@ public class ReferenceBackend extends HostOps implements Backend {
     @Override
     public void backwardInput(LayerPlan p, Tensor w, Tensor dy, Tensor dx, int batch) {
         Mask m = p.mask();
+        int[] pos = rp(p).pos();
         float[] W = CpuTensor.of(w), G = CpuTensor.of(dy), D = CpuTensor.of(dx);
         int wo = CpuTensor.off(w), go = CpuTensor.off(dy), dxo = CpuTensor.off(dx);
         for (int i = 0; i < m.in; i++) {
             for (int b = 0; b < batch; b++) {
                 double s = 0;
                 for (int o = 0; o < m.out; o++) {
-                    if (m.active[o * m.in + i]) s += (double) W[wo + o * m.in + i] * G[go + o * dy.ld + b];
+                    if (m.active[o * m.in + i]) s += (double) W[wo + pos[o * m.in + i]] * G[go + o * dy.ld + b];
                 }
                 D[dxo + i * dx.ld + b] = (float) s;
             }
@@ -77,19 +87,20 @@ public class ReferenceBackend extends HostOps implements Backend {
 
     @Override
     public void weightGrad(LayerPlan p, Tensor x, Tensor dy, Tensor gw, Tensor gb, int batch) {
-        Mask m = p.mask();
+        RefPlan rp = rp(p);
+        Mask m = rp.mask();
         float[] X = CpuTensor.of(x), G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int xo = CpuTensor.off(x), go = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        java.util.Arrays.fill(GW, gwo, gwo + rp.packedSize(), 0f); // holes of dense blocks stay 0
         for (int o = 0; o < m.out; o++) {
             double sb = 0;
             for (int b = 0; b < batch; b++) sb += G[go + o * dy.ld + b];
             GB[gbo + o] = (float) sb;
             for (int i = 0; i < m.in; i++) {
+                if (!m.active[o * m.in + i]) continue;
                 double s = 0;
-                if (m.active[o * m.in + i]) {
-                    for (int b = 0; b < batch; b++) s += (double) G[go + o * dy.ld + b] * X[xo + i * x.ld + b];
-                }
-                GW[gwo + o * m.in + i] = (float) s;
+                for (int b = 0; b < batch; b++) s += (double) G[go + o * dy.ld + b] * X[xo + i * x.ld + b];
+                GW[gwo + rp.pos()[o * m.in + i]] = (float) s;
             }
         }
     }

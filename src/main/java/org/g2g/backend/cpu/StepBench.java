@@ -310,7 +310,7 @@ public final class StepBench {
             Mask m = MaskFactory.g2g(n, n, 8, d, d, Grouping.INDEX, rng);
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "tile density %.2f:", d));
             for (double thr : new double[] {0.0, 2.0}) {
-                BlockPlan p = new BlockPlan(m, be.threads(), thr);
+                CpuPlan p = new CpuPlan(org.g2g.backend.layout.GroupedLayout.of(m, thr), be.threads());
                 Tensor w = be.vector(p.packedSize()), gw = be.vector(p.packedSize());
                 float[] dense = new float[n * n];
                 for (int k = 0; k < dense.length; k++) dense[k] = m.active[k] ? 0.01f : 0f;
