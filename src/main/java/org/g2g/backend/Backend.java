@@ -115,6 +115,32 @@ public interface Backend extends AutoCloseable {
         write(dst, d);
     }
 
+    /**
+     * Random crop and horizontal flip of a batch of images (rows = channel-major pixels
+     * (c, y, x) of channels x height x width, columns = samples): for sample b with params
+     * (oy, ox, flip) at 3b..3b+2, oy and ox in [0, 2 pad], dst(c, y, x) = src(c, y + oy - pad,
+     * x' + ox - pad) with x' = width - 1 - x when flip, else x; 0 outside the image (the crop
+     * of the zero-padded image, then the flip). This default goes through the host.
+     */
+    default void cropFlip(Tensor src, Tensor dst, IntVector params, int channels, int height, int width, int pad,
+                          int batch) {
+        float[] s = read(src), d = read(dst);
+        int[] pr = read(params);
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    int row = (c * height + y) * width + x;
+                    for (int b = 0; b < batch; b++) {
+                        int sy = y + pr[3 * b] - pad, sx = (pr[3 * b + 2] != 0 ? width - 1 - x : x) + pr[3 * b + 1] - pad;
+                        d[row * dst.cols + b] = sy < 0 || sy >= height || sx < 0 || sx >= width ? 0f
+                                : s[((c * height + sy) * width + sx) * src.cols + b];
+                    }
+                }
+            }
+        }
+        write(dst, d);
+    }
+
     /** Waits for queued device work (for timers); a no-op on the CPU. */
     default void sync() {}
 

@@ -19,6 +19,9 @@ public final class Keys {
         Key.of("data", String.class, null, "directory with the dataset files (default: search known places)"),
         Key.choice("standardize", "none", "feature scaling after [0,1]: none, global or per-feature mean/std of the training split",
                 "none", "global", "per-feature"),
+        Key.choice("augment", Augmentation.AUTO, "training augmentation: crop-flip (random 32 crop of the image "
+                + "zero-padded by 4, random horizontal flip, per sample), none, or auto = crop-flip on CIFAR-10/100, "
+                + "none on the MNIST family"),
         Key.of("val-split", Integer.class, 0, "hold out N training images for model selection").range(0, INF),
         Key.of("limit-train", Integer.class, 0, "use only the first N training images (0 = all), for smoke runs").range(0, INF),
         Key.of("limit-test", Integer.class, 0, "use only the first N test images (0 = all)").range(0, INF),

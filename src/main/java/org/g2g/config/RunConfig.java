@@ -124,6 +124,12 @@ public final class RunConfig {
     public String dataset() { return (String) values.get("dataset"); }
     public String data() { return (String) values.get("data"); }
     public String standardize() { return (String) values.get("standardize"); }
+    /** The augmentation in effect: auto resolves by dataset (crop-flip on CIFAR, none on the MNIST family). */
+    public Augmentation augment() {
+        Augmentation a = choice(Augmentation.class, "augment");
+        if (a != Augmentation.AUTO) return a;
+        return dataset().startsWith("cifar") ? Augmentation.CROP_FLIP : Augmentation.NONE;
+    }
     public int valSplit() { return (Integer) values.get("val-split"); }
     public int limitTrain() { return (Integer) values.get("limit-train"); }
     public int limitTest() { return (Integer) values.get("limit-test"); }

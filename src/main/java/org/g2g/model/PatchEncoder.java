@@ -3,6 +3,7 @@ package org.g2g.model;
 import org.g2g.config.ConfigError;
 import org.g2g.config.EncoderKind;
 import org.g2g.config.RunConfig;
+import org.g2g.config.ImageShape;
 
 /**
  * The paper's front end (its Figure 1): the image is cut into a rows x cols grid of
@@ -30,28 +31,14 @@ public record PatchEncoder(int channels, int height, int width, int rows, int co
     public static PatchEncoder of(RunConfig c, int features) {
         if (c.encoderKind() != EncoderKind.PATCH) return null;
         int[] g = grid(c.patches());
-        int[] img = imageShape(c.dataset(), features);
-        return new PatchEncoder(img[0], img[1], img[2], g[0], g[1], c.patchChannels());
+        ImageShape img = ImageShape.of(c.dataset(), features, "encoder");
+        return new PatchEncoder(img.channels(), img.height(), img.width(), g[0], g[1], c.patchChannels());
     }
 
     /** "RxC" -> {R, C}; the format is checked by RunConfig. */
     public static int[] grid(String rxc) {
         String[] p = rxc.toLowerCase(java.util.Locale.ROOT).split("x");
         return new int[]{Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
-    }
-
-    /** {channels, height, width} of a dataset's images: 1x28x28 for the MNIST family, 3x32x32 for CIFAR. */
-    public static int[] imageShape(String dataset, int features) {
-        int[] s = dataset.startsWith("cifar") ? new int[]{3, 32, 32} : new int[]{1, 28, 28};
-        if (s[0] * s[1] * s[2] != features) {
-            int side = (int) Math.round(Math.sqrt(features));
-            if (side * side != features) {
-                throw new ConfigError("encoder", "patch needs square images; dataset " + dataset + " has "
-                        + features + " features");
-            }
-            s = new int[]{1, side, side};
-        }
-        return s;
     }
 
     public int patchHeight() { return height / rows; }

@@ -11,8 +11,13 @@ public final class Evaluator implements AutoCloseable {
     public final IntVector y;
     public final IntVector order;
     public final int n;
+    /** Training augmentation applied by the trainer's gather, or null (never used by evaluate). */
+    public final Augmenter augmenter;
 
-    public Evaluator(Backend be, Split s) {
+    public Evaluator(Backend be, Split s) { this(be, s, null); }
+
+    public Evaluator(Backend be, Split s, Augmenter augmenter) {
+        this.augmenter = augmenter;
         this.n = s.n();
         this.x = be.tensor(s.n(), s.features());
         be.write(x, s.x());
@@ -42,5 +47,6 @@ public final class Evaluator implements AutoCloseable {
         x.close();
         y.close();
         order.close();
+        if (augmenter != null) augmenter.close();
     }
 }

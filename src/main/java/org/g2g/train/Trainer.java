@@ -78,7 +78,8 @@ public final class Trainer {
         int n = train.n();
         int batches = batchesPerEpoch(cfg, n);
         LrSchedule lrs = new LrSchedule(cfg.lrScheduleKind(), cfg.lr(), totalSteps(cfg, n));
-        try (Evaluator data = new Evaluator(be, train); IntVector order = be.ints(n)) {
+        try (Evaluator data = new Evaluator(be, train, Augmenter.of(cfg, be, train.features(), cfg.batch()));
+             IntVector order = be.ints(n)) {
             for (int epoch = epochsDone; epoch < cfg.epochs(); epoch++) {
                 be.write(order, epochOrder(cfg.seed(), epoch, n));
                 net.takeStats();
@@ -131,7 +132,8 @@ public final class Trainer {
     public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, Evaluator data,
                                            IntVector order, int off, int bs, float lr, long step) {
         timer.begin(Phase.DATA);
-        net.be.gather(data.x, data.y, order, off, bs, net.input(), net.labels);
+        if (data.augmenter == null) net.be.gather(data.x, data.y, order, off, bs, net.input(), net.labels);
+        else data.augmenter.gather(net.be, data, order, off, bs, net.input(), net.labels, step);
         timer.begin(Phase.FORWARD);
         net.forward(bs);
         timer.begin(Phase.LOSS);

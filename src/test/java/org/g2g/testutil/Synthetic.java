@@ -49,4 +49,27 @@ public final class Synthetic {
         }
         return bo.toByteArray();
     }
+
+    /**
+     * A separable stand-in for CIFAR-10 in its binary format (data_batch_1..5.bin with perFile
+     * records each, test_batch.bin with nTest): class prototypes plus noise, 3x32x32 pixels.
+     */
+    public static Path cifarLike(Path dir, int perFile, int nTest, long seed) throws IOException {
+        Files.createDirectories(dir);
+        Random r = new Random(seed);
+        int f = 3072;
+        int[][] proto = new int[10][f];
+        for (int c = 0; c < 10; c++) for (int k = 0; k < f; k++) proto[c][k] = r.nextInt(256);
+        for (int i = 1; i <= 6; i++) {
+            int n = i <= 5 ? perFile : nTest;
+            ByteBuffer b = ByteBuffer.allocate(n * (1 + f));
+            for (int s = 0; s < n; s++) {
+                int c = (s + i) % 10;
+                b.put((byte) c);
+                for (int k = 0; k < f; k++) b.put((byte) Math.max(0, Math.min(255, proto[c][k] + r.nextInt(161) - 80)));
+            }
+            Files.write(dir.resolve(i <= 5 ? "data_batch_" + i + ".bin" : "test_batch.bin"), b.array());
+        }
+        return dir;
+    }
 }

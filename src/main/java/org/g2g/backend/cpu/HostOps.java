@@ -63,6 +63,26 @@ public abstract class HostOps {
         }
     }
 
+    /** Backend.cropFlip: per destination row, a gather along the batch (O(pixels x batch)). */
+    public void cropFlip(Tensor src, Tensor dst, IntVector params, int channels, int height, int width, int pad,
+                         int batch) {
+        float[] s = CpuTensor.of(src), d = CpuTensor.of(dst);
+        int[] pr = CpuIntVector.of(params);
+        int so = CpuTensor.off(src), dof = CpuTensor.off(dst);
+        for (int c = 0; c < channels; c++) {
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    int dr = dof + ((c * height + y) * width + x) * dst.ld;
+                    for (int b = 0; b < batch; b++) {
+                        int sy = y + pr[3 * b] - pad, sx = (pr[3 * b + 2] != 0 ? width - 1 - x : x) + pr[3 * b + 1] - pad;
+                        d[dr + b] = sy < 0 || sy >= height || sx < 0 || sx >= width ? 0f
+                                : s[so + ((c * height + sy) * width + sx) * src.ld + b];
+                    }
+                }
+            }
+        }
+    }
+
     public void reluBackward(Tensor y, Tensor dy, int batch) {
         float[] a = CpuTensor.of(y), g = CpuTensor.of(dy);
         for (int r = 0; r < y.rows; r++) {
