@@ -9,4 +9,7 @@ public class UserError extends RuntimeException {
     public UserError(String message) { super(message); }
 
     public UserError(String message, Throwable cause) { super(message, cause); }
+
+    /** The process exit code for this error: 2, unless a subclass has a more specific one. */
+    public int exitCode() { return 2; }
 }

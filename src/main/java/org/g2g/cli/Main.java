@@ -17,8 +17,15 @@ import java.util.Arrays;
                 DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int USER_ERROR = 2;
+    public static final int BUG = 1;
 
     public static void main(String[] args) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        // a thread we did not expect to fail (a pool worker, a heartbeat) says so in one line, not a trace
+        Thread.setDefaultUncaughtExceptionHandler((t, ex) -> {
+            System.err.println(oneLine(ex) + " (in thread " + t.getName() + ")");
+            if (debug) ex.printStackTrace();
+        });
         System.exit(run(args));
     }
 
@@ -26,32 +33,68 @@ public final class Main implements Runnable {
         return run(null, args);
     }
 
-    /** Runs the CLI with errors written to err (System.err when null); returns the exit code. */
+    /**
+     * Runs the CLI with errors written to err (System.err when null); returns the exit code:
+     * 0 success, 2 a problem the user can fix ({@link UserError#exitCode()} may say otherwise),
+     * 1 a bug. Whatever escapes a command, OutOfMemoryError included, ends as one line;
+     * --debug adds the stack trace.
+     */
     public static int run(PrintWriter err, String... args) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        CommandLine cl = commandLine();
-        if (err != null) cl.setErr(err);
-        cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
-        cl.setParameterExceptionHandler((ex, a) -> {
-            PrintWriter w = ex.getCommandLine().getErr();
-            w.println("error: " + ex.getMessage().split("\n")[0] + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
-            w.flush();
-            return USER_ERROR;
-        });
-        cl.setExecutionExceptionHandler((ex, c, pr) -> {
-            PrintWriter w = c.getErr();
-            if (ex instanceof UserError) {
-                w.println("error: " + ex.getMessage());
-                if (debug) ex.printStackTrace(w);
+        PrintWriter w0 = err != null ? err : new PrintWriter(System.err, true);
+        try {
+            CommandLine cl = commandLine();
+            if (err != null) cl.setErr(err);
+            cl.setOverwrittenOptionsAllowed(true); // the last of a repeated option wins, as in most CLIs
+            cl.setParameterExceptionHandler((ex, a) -> {
+                PrintWriter w = ex.getCommandLine().getErr();
+                w.println("error: " + ex.getMessage().split("\n")[0] + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
                 w.flush();
                 return USER_ERROR;
-            }
-            w.println("internal error: " + ex);
-            ex.printStackTrace(w);
-            w.flush();
-            return 1;
-        });
-        return cl.execute(args);
+            });
+            cl.setExecutionExceptionHandler((ex, c, pr) -> report(ex, c.getErr(), debug));
+            return cl.execute(args);
+        } catch (Throwable ex) { // an Error (OutOfMemoryError, StackOverflowError) passes picocli's handler
+            return report(ex, w0, debug);
+        }
+    }
+
+    /** The last resort: one line and an exit code for anything that ends a command. */
+    static int report(Throwable ex, PrintWriter w, boolean debug) {
+        w.println(oneLine(ex));
+        if (debug) ex.printStackTrace(w);
+        w.flush();
+        return exitCode(ex);
+    }
+
+    static int exitCode(Throwable ex) {
+        if (ex instanceof UserError u) return u.exitCode();
+        return outOfMemory(ex) != null ? USER_ERROR : BUG;
+    }
+
+    static String oneLine(Throwable ex) {
+        if (ex instanceof UserError) return "error: " + firstLine(ex.getMessage());
+        OutOfMemoryError oom = outOfMemory(ex);
+        if (oom != null) {
+            return "error: out of memory (" + firstLine(oom.getMessage()) + ") with a Java heap limit of "
+                    + org.g2g.train.MemoryEstimate.gib(Runtime.getRuntime().maxMemory())
+                    + "; use a smaller --hidden, --batch or data set, or a larger heap (G2G_HEAP=16g ./g2g ...)";
+        }
+        return "internal error: " + ex.getClass().getName() + (ex.getMessage() == null ? "" : ": " + firstLine(ex.getMessage()))
+                + " (a bug in g2g; --debug prints the stack trace)";
+    }
+
+    private static OutOfMemoryError outOfMemory(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError o) return o;
+        }
+        return null;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     public static CommandLine commandLine() {
