@@ -38,6 +38,8 @@ final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
 
     @Override
     public Integer call() {
+        if (out != null && out.toString().isBlank()) throw new UserError("--out '': empty path; give a directory name");
+        if (resume != null && resume.toString().isBlank()) throw new UserError("--resume '': empty path; give a run directory");
         RunConfig base = resume == null ? null : RunRecorder.readConfig(resume);
         RunConfig c = RunOptions.resolve(spec.commandLine().getParseResult(), base);
         if (resume != null && out != null && !out.equals(resume)) {

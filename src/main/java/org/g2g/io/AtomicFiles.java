@@ -59,6 +59,14 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Whether a file name is one of our temp files (".TARGET.DIGITS.tmp" from {@link #write}, or a
+     * writability probe ".write-testDIGITS.tmp"): what a writer killed mid-write leaves behind.
+     */
+    public static boolean isTemp(String name) {
+        return name.matches("\\..+\\.\\d+\\.tmp") || name.matches("\\.write-test\\d+\\.tmp");
+    }
+
     public static void writeString(Path target, String text) {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }

@@ -213,17 +213,6 @@ public final class ClaimLock implements AutoCloseable {
     }
 
     private static String hostName() {
-        String h = System.getenv("HOSTNAME");
-        if (h == null || h.isBlank()) {
-            try {
-                h = Files.readString(Path.of("/etc/hostname")).trim();
-            } catch (IOException | RuntimeException e) {
-                h = null;
-            }
-        }
-        if (h == null || h.isBlank()) {
-            try { h = java.net.InetAddress.getLocalHost().getHostName(); } catch (IOException e) { h = "unknown-host"; }
-        }
-        return h.replace(':', '-');
+        return org.g2g.io.WriterLock.host().replace(':', '-');
     }
 }

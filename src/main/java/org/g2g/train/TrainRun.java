@@ -10,6 +10,7 @@ import org.g2g.data.Dataset;
 import org.g2g.data.Split;
 import org.g2g.data.Splits;
 import org.g2g.dst.DynamicSparseTraining;
+import org.g2g.io.WriterLock;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
 import org.g2g.model.Mask;
@@ -63,39 +64,70 @@ public final class TrainRun {
      */
     public static Map<String, Object> execute(RunConfig c, Path dir, boolean resume, boolean force, PrintStream log,
                                               TrainListener listener) {
-        boolean exists = Files.isRegularFile(dir.resolve("config.json"));
-        if (resume && !exists) {
+        if (dir.toString().isBlank()) throw new UserError("output directory '': empty path; give a directory name");
+        if (resume && !Files.isRegularFile(dir.resolve("config.json"))) {
             throw new UserError("--resume " + dir + ": no run there (config.json missing)");
         }
-        if (!resume && exists) {
-            throw new UserError("output directory " + dir + " already holds a run; continue it with --resume " + dir
-                    + " or choose another --out");
-        }
-        if (resume) {
-            RunConfig saved = RunRecorder.readConfig(dir);
-            List<String> diff = saved.differences(c);
-            if (!diff.isEmpty() && !force) {
-                throw new UserError("--resume " + dir + ": config differs from the saved run (" + String.join(", ", diff)
-                        + "); add --force to resume with the new values");
+        // one writer per run directory, from before the data load to the last file written
+        try (WriterLock lock = WriterLock.acquire(dir, "g2g train")) {
+            int temps = lock.removeStaleTemps();
+            if (temps > 0) log.println("removed " + temps + " temp file" + (temps == 1 ? "" : "s") + " left in " + dir + " by an interrupted write");
+            boolean exists = Files.isRegularFile(dir.resolve("config.json"));
+            if (resume && !exists) throw new UserError("--resume " + dir + ": no run there (config.json missing)");
+            if (!resume && exists) {
+                throw new UserError("output directory " + dir + " already holds a run; continue it with --resume " + dir
+                        + " or choose another --out");
             }
-            Path summary = dir.resolve("summary.json");
-            Path ckpt = dir.resolve("checkpoint.safetensors");
-            if (Files.isRegularFile(summary) && diff.isEmpty()) {
-                Map<String, Object> s = readSummary(summary);
-                if ("finished".equals(s.get("status"))) {
-                    log.println("run " + dir + " already finished; nothing to do");
-                    return s;
+            if (!exists) refuseForeignFiles(dir);
+            if (resume) {
+                RunConfig saved = RunRecorder.readConfig(dir);
+                List<String> diff = saved.differences(c);
+                if (!diff.isEmpty() && !force) {
+                    throw new UserError("--resume " + dir + ": config differs from the saved run (" + String.join(", ", diff)
+                            + "); add --force to resume with the new values");
                 }
+                Path summary = dir.resolve("summary.json");
+                Path ckpt = dir.resolve("checkpoint.safetensors");
+                if (Files.isRegularFile(summary) && diff.isEmpty()) {
+                    Map<String, Object> s = readSummary(summary);
+                    if ("finished".equals(s.get("status"))) {
+                        log.println("run " + dir + " already finished; nothing to do");
+                        return s;
+                    }
+                }
+                if (!Files.isRegularFile(ckpt)) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
             }
-            if (!Files.isRegularFile(ckpt)) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
+            // the device, then the data, before anything is written: a run that cannot start leaves no directory
+            long wall0 = System.nanoTime();
+            try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log)) {
+                Data data = loadData(c, log);
+                RunRecorder rec = new RunRecorder(dir);
+                log.println("device: " + be.name() + " (" + be.description() + ")");
+                return train(c, data, be, rec, resume, log, listener, wall0);
+            }
         }
-        // data first: a missing data set should not leave an empty run directory behind
-        Data data = loadData(c, log);
-        RunRecorder rec = new RunRecorder(dir);
-        long wall0 = System.nanoTime();
-        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log)) {
-            log.println("device: " + be.name() + " (" + be.description() + ")");
-            return train(c, data, be, rec, resume, log, listener, wall0);
+    }
+
+    /** Names g2g itself leaves in a run directory before config.json exists (a sweep's log and claim). */
+    private static final java.util.Set<String> OURS = java.util.Set.of("log.txt", "failed.json", ".claim", ".claim.takeover",
+            WriterLock.FILE);
+
+    /** A new run goes into a new or empty directory, never over someone's files (--out . or --out ''). */
+    private static void refuseForeignFiles(Path dir) {
+        List<String> foreign = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String n = p.getFileName().toString();
+                if (!OURS.contains(n)) foreign.add(n);
+            }
+        } catch (java.io.IOException e) {
+            throw new UserError("output directory " + dir + ": cannot list (" + org.g2g.io.AtomicFiles.reason(e) + ")");
+        }
+        if (!foreign.isEmpty()) {
+            java.util.Collections.sort(foreign);
+            throw new UserError("output directory " + dir + " is not empty and holds no g2g run (" + foreign.size()
+                    + " entries, e.g. " + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                    + "); choose a new or empty directory");
         }
     }
 
