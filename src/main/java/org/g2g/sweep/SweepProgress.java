@@ -16,17 +16,17 @@ import java.util.Map;
 final class SweepProgress {
     private final PrintStream out;
     private final int total;
-    private int done;
+    /** Runs of this shard known finished: a set, so a run counted twice (skipped, then seen again) counts once. */
+    private final java.util.Set<String> done = new java.util.HashSet<>();
     private final Map<String, Double> cost = new HashMap<>();
     /** Fraction of each unfinished run already trained (epochs done / epochs). */
     private final Map<String, Double> fraction = new HashMap<>();
     private double sessionWork;
     private final long start = System.nanoTime();
 
-    SweepProgress(PrintStream out, List<Grid.Point> points, Map<String, Double> epochFractionDone, int finished) {
+    SweepProgress(PrintStream out, List<Grid.Point> points, Map<String, Double> epochFractionDone) {
         this.out = out;
         this.total = points.size();
-        this.done = finished;
         for (Grid.Point p : points) {
             double c = Math.max(1, p.estimatedTrainFlops());
             cost.put(p.name(), c);
@@ -49,14 +49,14 @@ final class SweepProgress {
     }
 
     synchronized void finished(Grid.Point p, double testAcc, double seconds) {
-        done++;
+        done.add(p.name());
         fraction.remove(p.name());
         cost.put(p.name(), 0.0);
         say(String.format(Locale.ROOT, "%s finished: test %.2f%% (%.0f s)", p.name(), 100 * testAcc, seconds));
     }
 
     synchronized void skippedFinished(Grid.Point p) {
-        if (cost.getOrDefault(p.name(), 0.0) > 0) done++;
+        done.add(p.name());
         cost.put(p.name(), 0.0);
         fraction.remove(p.name());
     }
@@ -69,7 +69,7 @@ final class SweepProgress {
 
     synchronized void note(String msg) { say(msg); }
 
-    synchronized int done() { return done; }
+    synchronized int done() { return done.size(); }
 
     /** Seconds left at the rate of this session, or NaN before the first epoch. */
     synchronized double etaSeconds() {
@@ -84,7 +84,7 @@ final class SweepProgress {
 
     private void say(String msg) {
         double eta = etaSeconds();
-        out.println("[sweep " + done + "/" + total + " done" + (Double.isNaN(eta) ? "" : ", ETA " + Progress.duration(eta)) + "] " + msg);
+        out.println("[sweep " + done.size() + "/" + total + " done" + (Double.isNaN(eta) ? "" : ", ETA " + Progress.duration(eta)) + "] " + msg);
         out.flush();
     }
 }

@@ -86,18 +86,45 @@ public final class SweepRunner {
         RunRecorder.writeJson(dir.resolve(STATE), m);
     }
 
+    private static final String REWRITE_HINT = "; give --spec FILE to rewrite it from the spec, or delete it";
+
     @SuppressWarnings("unchecked")
     public static Grid readState(Path dir) {
         Path f = dir.resolve(STATE);
         if (!Files.isRegularFile(f)) throw new UserError(dir + ": not a sweep directory (" + STATE + " missing)");
-        Map<String, Object> m;
         try {
-            m = RunRecorder.JSON.readValue(f.toFile(), Map.class);
-        } catch (IOException e) {
-            throw new UserError(f + ": cannot read (" + e.getMessage() + ")");
+            Map<String, Object> m = RunRecorder.JSON.readValue(f.toFile(), Map.class);
+            if (!(m.get("spec") instanceof String text)) throw new IOException("no 'spec' text");
+            Object cli = m.getOrDefault("cli", Map.of());
+            if (!(cli instanceof Map)) throw new IOException("'cli' is not a mapping");
+            return Grid.expand(SweepSpec.parse(text, String.valueOf(m.get("origin"))), (Map<String, Object>) cli);
+        } catch (IOException | RuntimeException e) {
+            String why = e.getMessage() == null ? e.toString() : e.getMessage().split("\n")[0];
+            throw new UserError(f + ": unreadable (" + why + ")" + REWRITE_HINT);
         }
-        SweepSpec spec = SweepSpec.parse((String) m.get("spec"), String.valueOf(m.get("origin")));
-        return Grid.expand(spec, (Map<String, Object>) m.getOrDefault("cli", Map.of()));
+    }
+
+    /**
+     * Refuses a grid that differs from the one the directory was made for (another spec, or other
+     * base options), so two sweeps never mix their runs in one table. Execution-only options
+     * (device, threads) may differ between workers. Called under the directory lock.
+     */
+    static void checkSameSweep(Grid saved, Grid g, Path dir) {
+        Map<String, Grid.Point> theirs = new LinkedHashMap<>();
+        for (Grid.Point p : saved.points) theirs.put(p.name(), p);
+        String why = null;
+        for (Grid.Point p : g.points) {
+            Grid.Point q = theirs.remove(p.name());
+            if (q == null) { why = "run " + p.name() + " is not in it"; break; }
+            List<String> diff = q.config().differences(p.config());
+            if (!diff.isEmpty()) { why = "run " + p.name() + ": " + String.join(", ", diff); break; }
+        }
+        if (why == null && !theirs.isEmpty()) why = "its run " + theirs.keySet().iterator().next() + " is not in this grid";
+        if (why != null) {
+            throw new UserError("sweep directory " + dir + " holds sweep '" + saved.spec.name() + "' (" + saved.points.size()
+                    + " runs) made from another spec or other options (" + why + "); choose another --out, or continue that "
+                    + "sweep with: g2g sweep --out " + dir);
+        }
     }
 
     // ---------- running ----------
@@ -105,17 +132,36 @@ public final class SweepRunner {
     /** Checks everything that can be checked before the first run: the directory, existing runs, the data. */
     void prepare() {
         RunRecorder.ensureWritable(dir);
-        for (Grid.Point p : grid.points) {
-            Path run = dir.resolve(p.name());
-            if (!Files.isRegularFile(run.resolve("config.json"))) continue;
-            RunConfig saved = RunRecorder.readConfig(run);
-            List<String> diff = saved.differences(p.config());
-            if (!diff.isEmpty()) {
-                throw new UserError("run " + run + " was made with other options (" + String.join(", ", diff)
-                        + "); the spec or the command line changed: choose another --out or remove that run");
+        underDirectoryLock(dir, () -> {
+            if (Files.isRegularFile(dir.resolve(STATE))) {
+                Grid saved;
+                try {
+                    saved = readState(dir);
+                } catch (UserError e) {
+                    saved = null; // the runs' own configs are still checked below; the state is rewritten from this grid
+                    o.console().println("warning: " + e.getMessage().replace(REWRITE_HINT, "") + "; rewriting it from the given spec");
+                }
+                if (saved != null) checkSameSweep(saved, grid, dir);
             }
-        }
-        writeState(grid, dir);
+            for (Grid.Point p : grid.points) {
+                Path run = dir.resolve(p.name());
+                if (!Files.isRegularFile(run.resolve("config.json"))) continue;
+                RunConfig saved = RunRecorder.readConfig(run);
+                List<String> diff = saved.differences(p.config());
+                if (!diff.isEmpty()) {
+                    throw new UserError("run " + run + " was made with other options (" + String.join(", ", diff)
+                            + "); the spec or the command line changed: choose another --out or remove that run");
+                }
+            }
+            writeState(grid, dir);
+            // temp files of a rebuild that was killed (nobody else writes here while we hold the lock)
+            try (var ds = Files.newDirectoryStream(dir, ".*.tmp")) {
+                for (Path t : ds) if (AtomicFiles.isTemp(t.getFileName().toString())) Files.deleteIfExists(t);
+            } catch (IOException e) {
+                // best effort
+            }
+            return null;
+        });
         Set<List<String>> sources = new LinkedHashSet<>();
         for (Grid.Point p : mine) {
             if (!ResultsTable.finished(dir.resolve(p.name()))) sources.add(java.util.Arrays.asList(p.config().dataset(), p.config().data()));
@@ -135,7 +181,7 @@ public final class SweepRunner {
             int e = epochsDone(run);
             if (e > 0) partial.put(p.name(), e / (double) p.config().epochs());
         }
-        progress = new SweepProgress(o.console(), mine, partial, finishedBefore);
+        progress = new SweepProgress(o.console(), mine, partial);
         for (Grid.Point p : mine) if (done.contains(p.name())) progress.skippedFinished(p);
         progress.note(String.format(Locale.ROOT, "%s: %d runs%s in %s, %d finished already, %d worker%s",
                 grid.spec.name(), mine.size(), o.shard().n() > 1 ? " (shard " + o.shard() + " of " + grid.points.size() + ")" : "",
@@ -298,6 +344,29 @@ public final class SweepRunner {
      * so the last rebuild reflects every run finished before it started.
      */
     public static void refreshOutputs(Grid g, Path dir) {
+        underDirectoryLock(dir, () -> {
+            List<ResultsTable.Row> rows = ResultsTable.collect(g, dir);
+            AtomicFiles.writeString(dir.resolve("results.csv"), ResultsTable.csv(g, rows));
+            List<Aggregate.Group> groups = Aggregate.groups(g, rows);
+            int fin = 0;
+            for (ResultsTable.Row r : rows) if (r.status().equals("finished")) fin++;
+            AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
+            AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
+            try {
+                Plots.write(dir, g.spec.name(), groups);
+            } catch (RuntimeException | LinkageError | AWTError e) {
+                // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
+                System.err.println("warning: plots not written (" + e + ")");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Runs body holding the sweep directory's lock: serialised within the process and (where the
+     * file system supports it) across processes. Short work only (state checks, table rebuilds).
+     */
+    private static <T> T underDirectoryLock(Path dir, java.util.function.Supplier<T> body) {
         synchronized (OUTPUTS) {
             FileLock lock = null;
             FileChannel ch = null;
@@ -308,19 +377,7 @@ public final class SweepRunner {
                 } catch (IOException | UnsupportedOperationException e) {
                     // no locking here (some network file systems): rebuilds may interleave, each file stays whole
                 }
-                List<ResultsTable.Row> rows = ResultsTable.collect(g, dir);
-                AtomicFiles.writeString(dir.resolve("results.csv"), ResultsTable.csv(g, rows));
-                List<Aggregate.Group> groups = Aggregate.groups(g, rows);
-                int fin = 0;
-                for (ResultsTable.Row r : rows) if (r.status().equals("finished")) fin++;
-                AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
-                AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
-                try {
-                    Plots.write(dir, g.spec.name(), groups);
-                } catch (RuntimeException | LinkageError | AWTError e) {
-                    // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
-                    System.err.println("warning: plots not written (" + e + ")");
-                }
+                return body.get();
             } finally {
                 try {
                     if (lock != null) lock.release();
