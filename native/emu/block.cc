@@ -344,12 +344,14 @@ void on_fault(int sig, siginfo_t* info, void* uc) {
 std::string source_line(uintptr_t rip) {
     Dl_info di;
     if (!dladdr(reinterpret_cast<void*>(rip), &di) || !di.dli_fname) return "";
+    if (!di.dli_sname) di.dli_sname = nullptr;
     std::string out;
     if (di.dli_sname) out = std::string(" in ") + di.dli_sname;
     const char* no = getenv("G2G_EMU_NO_ADDR2LINE");
     if (no && *no) return out;
     char cmd[1200];
-    snprintf(cmd, sizeof cmd, "addr2line -e '%s' 0x%lx 2>/dev/null", di.dli_fname,
+    const char* file = di.dli_fname[0] ? di.dli_fname : "/proc/self/exe";  // "" for the main program
+    snprintf(cmd, sizeof cmd, "addr2line -e '%s' 0x%lx 2>/dev/null", file,
              static_cast<unsigned long>(rip - reinterpret_cast<uintptr_t>(di.dli_fbase)));
     FILE* p = popen(cmd, "r");
     if (!p) return out;

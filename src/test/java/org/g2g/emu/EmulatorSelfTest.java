@@ -1,0 +1,64 @@
+package org.g2g.emu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The emulated CUDA device's own checks fire: native/emu's emu-selftest runs one kernel or call
+ * with a planted bug per case (src/test/native/emu) and says PASS only when the emulator caught
+ * it with the expected error code and diagnostic, or (case "good") when a correct kernel gives
+ * the right number. Runs in the gpu-emulated surefire execution, beside the GPU tests it guards.
+ */
+@Tag("gpu")
+class EmulatorSelfTest {
+    private static Path selftest() {
+        String bin = System.getenv("G2G_EMU_BIN");
+        Path p = Paths.get(bin != null ? bin : "target/emu/bin", "emu-selftest");
+        assertTrue(Files.isExecutable(p), "emulator self-test driver not built: " + p);
+        return p;
+    }
+
+    private static String run(String kase, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(List.of(selftest().toString(), kase)).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), kase + " did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), kase + ":\n" + out);
+        assertTrue(out.contains("PASS " + kase), out);
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"good", "divergent-barrier", "out-of-bounds", "exited-lane", "deadlock", "wrong-pointer",
+            "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph"})
+    void checkFires(String kase) throws Exception {
+        run(kase, Map.of());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"no-device", "out-of-memory"})
+    void switchesWork(String kase) throws Exception {
+        run(kase, kase.equals("no-device") ? Map.of("G2G_EMU_DEVICES", "0") : Map.of("G2G_EMU_MEMORY_MB", "1"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"divergent-barrier", "out-of-bounds", "exited-lane", "deadlock"})
+    void diagnosticNamesKernelBlockAndLine(String kase) throws Exception {
+        String out = run(kase, Map.of());
+        assertTrue(out.contains("block (0,0,0)") || out.contains("block (1,0,0)"), out);
+        assertTrue(out.contains("selftest_kernels.cu:"), out);
+    }
+}
