@@ -31,7 +31,7 @@ mkdir -p "$OUT/lib" "$OUT/obj" "$OUT/gen" "$OUT/bin"
 # Kernel names from their definitions: extern "C" __global__ void [__launch_bounds__(..)] name(
 names() { sed -nE 's/.*extern "C" __global__ void (__launch_bounds__\([^)]*\) )?([A-Za-z_][A-Za-z_0-9]*)\(.*/\2/p' "$@" | sort -u; }
 names "$KDIR"/*.cu | sed 's/.*/EMU_REGISTER(&)/' > "$OUT/gen/g2g_kernels.reg"
-{ printf 'G2GEMU1\n'; names "$KDIR"/*.cu; printf '\0'; } > "$OUT/g2g_kernels.emu"
+{ printf 'G2GEMU1\n'; names "$KDIR"/*.cu | tr '\n' '\0'; printf '\0'; } > "$OUT/g2g_kernels.emu"
 
 # Stubs for every driver function JCuda's native imports (jcuda_driver_imports.txt): weak, so
 # the implemented ones in driver.cc win; a stub names itself and fails, so a call to a function

@@ -645,6 +645,28 @@ API CUresult cuMemFree_v2(CUdeviceptr p) {
     return r;
 }
 
+// Page-locked host memory is ordinary host memory here; it is what async copies to and from
+// the host need (a Java array is pinned only during the JCuda call).
+API CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
+    NEED_CTX();
+    if (!p || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    *p = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    return *p ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned flags) {
+    (void)flags;
+    return cuMemAllocHost_v2(p, bytes);
+}
+
+API CUresult cuMemFreeHost(void* p) {
+    NEED_CTX();
+    std::unique_lock<std::mutex> lock(G.mu);
+    CUresult r = sync_all(lock);  // queued async copies may still use it
+    free(p);
+    return r;
+}
+
 API CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
     NEED_CTX();
     std::lock_guard<std::mutex> lock(G.mu);
@@ -771,25 +793,23 @@ API CUresult cuModuleLoadData(CUmodule* out, const void* image) {
         std::memcpy(&hs, b + 6, 2);
         std::memcpy(&payload, b + 8, 8);
         n = hs + payload;
-    } else if (std::memcmp(b, "G2GEMU1\n", 8) == 0) {  // emulation-only image: "G2GEMU1\n" then "name\n"..., NUL
-        n = 8 + strlen(reinterpret_cast<const char*>(b) + 8) + 1;
+    } else if (std::memcmp(b, "G2GEMU1\n", 8) == 0) {  // emulation-only image: "G2GEMU1\n", then "name\0"..., then "\0"
+        n = 8;
+        while (b[n]) n += strlen(reinterpret_cast<const char*>(b) + n) + 1;
+        n++;
     } else {
         return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData: not a fatbin (magic " + hex(magic) + ")");
     }
     auto* m = new Module;
     for (const std::string& k : kernel_names())
-        if (name_in_image(b, n, k) ||
-            (magic != 0xBA55ED50u && name_in_image(b, n, k + "\n") ))
-            m->names.insert(k);
+        if (name_in_image(b, n, k)) m->names.insert(k);
     if (magic != 0xBA55ED50u) {  // every name of an emulation image must have a CPU build
-        const char* p = reinterpret_cast<const char*>(b) + 8;
-        while (*p) {
-            const char* e = strchr(p, '\n');
-            std::string name = e ? std::string(p, e) : std::string(p);
-            if (!find_kernel(name)) { delete m; return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData: kernel " + name + " has no CPU build in the emulator"); }
-            m->names.insert(name);
-            if (!e) break;
-            p = e + 1;
+        for (size_t at = 8; b[at]; at += strlen(reinterpret_cast<const char*>(b) + at) + 1) {
+            std::string name = reinterpret_cast<const char*>(b) + at;
+            if (!find_kernel(name)) {
+                delete m;
+                return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData: kernel " + name + " has no CPU build in the emulator");
+            }
         }
     }
     *out = m;

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     cuDeviceGet(&dev, 0);
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
-    const char image[] = "G2GEMU1\ngood_sum\ndivergent_barrier\nwrite_past_end\nshuffle_exited_lane\ndeadlock\nfill\n";
+    const char image[] = "G2GEMU1\ngood_sum\0divergent_barrier\0write_past_end\0shuffle_exited_lane\0deadlock\0fill\0";
     if ((r = cuModuleLoadData(&mod, image))) return failed(c, "module " + why(r));
     auto fn = [&](const char* name) { H f = nullptr; cuModuleGetFunction(&f, mod, name); return f; };
     cuStreamCreate(&stream, 0);

