@@ -5,6 +5,7 @@
 #include "common.cuh"
 #include "gemm.cu"
 #include "sparse.cu"
+#include "edges.cu"
 #include "correlation.cu"
 #include "select.cu"
 #include "loss.cu"

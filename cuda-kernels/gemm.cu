@@ -33,16 +33,20 @@
 #define GEMM_BK 16
 #define GEMM_THREADS 256
 
-template <bool AT, bool BT>
+template <bool AT, bool BT, bool SPLIT>
 __device__ __forceinline__ void gemm_tile(
-    int M, int N, int K,
+    int splits, int M, int N, int K,
     const float* __restrict__ A, int lda, long long sAz, const int* __restrict__ aIdx, int sAIz,
     const float* __restrict__ B, int ldb, long long sBz, const int* __restrict__ bIdx, int sBIz,
     float* __restrict__ C, int ldc, long long sCz, const int* __restrict__ cIdx, int sCIz,
     const unsigned char* __restrict__ cMask, const float* __restrict__ rowScale,
     const float* __restrict__ colScale, int mode)
 {
-    const int z = blockIdx.z;
+    // split-K: blockIdx.z = problem * splits + split; split s sums k in [kBegin, kEnd)
+    const int z = SPLIT ? (int)blockIdx.z / splits : (int)blockIdx.z;
+    const int s = SPLIT ? (int)blockIdx.z % splits : 0;
+    const int kPer = SPLIT ? ((K + splits - 1) / splits + GEMM_BK - 1) / GEMM_BK * GEMM_BK : K;
+    const int kBegin = s * kPer, kEnd = min(K, kBegin + kPer);
     A += (size_t)z * sAz;
     B += (size_t)z * sBz;
     C += (size_t)z * sCz;
@@ -65,7 +69,7 @@ __device__ __forceinline__ void gemm_tile(
 #pragma unroll
         for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
 
-    for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
         // A tile: 64 x 16 = 1024 values, 4 per thread; consecutive threads walk the
         // contiguous dimension of A (k for row-major A, m for transposed A)
 #pragma unroll
@@ -76,7 +80,7 @@ __device__ __forceinline__ void gemm_tile(
             else    { kk = e % GEMM_BK; mm = e / GEMM_BK; }
             const int m = m0 + mm, k = k0 + kk;
             float v = 0.f;
-            if (m < M && k < K) {
+            if (m < M && k < kEnd) {
                 if (AT) v = A[(size_t)k * lda + m];
                 else    v = A[(size_t)(aIdx ? aIdx[m] : m) * lda + k];
             }
@@ -91,7 +95,7 @@ __device__ __forceinline__ void gemm_tile(
             else    { nn = e % GEMM_BN; kk = e / GEMM_BN; }
             const int n = n0 + nn, k = k0 + kk;
             float v = 0.f;
-            if (n < N && k < K) {
+            if (n < N && k < kEnd) {
                 if (BT) v = B[(size_t)(bIdx ? bIdx[n] : n) * ldb + k];
                 else    v = B[(size_t)(bIdx ? bIdx[k] : k) * ldb + n];
             }
@@ -125,7 +129,8 @@ __device__ __forceinline__ void gemm_tile(
             float v = acc[i][j];
             if (mode == 1) v = cMask[row + n] ? v : 0.f;
             else if (mode == 2) v = v / (rowScale[m] * colScale[n] + 1e-8f);
-            C[row + n] = v;
+            if (SPLIT) atomicAdd(&C[row + n], v);  // the epilogues are linear: partial sums add up
+            else C[row + n] = v;
         }
     }
 }
@@ -141,6 +146,15 @@ __device__ __forceinline__ void gemm_tile(
     cMask, rowScale, colScale, mode
 
 // grid: (ceil(N/64), ceil(M/64), Z), block: 256
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_nn(GEMM_PARAMS) { gemm_tile<false, false>(GEMM_ARGS); }
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_tn(GEMM_PARAMS) { gemm_tile<true, false>(GEMM_ARGS); }
-extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_nt(GEMM_PARAMS) { gemm_tile<false, true>(GEMM_ARGS); }
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_nn(GEMM_PARAMS) { gemm_tile<false, false, false>(1, GEMM_ARGS); }
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_tn(GEMM_PARAMS) { gemm_tile<true, false, false>(1, GEMM_ARGS); }
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_nt(GEMM_PARAMS) { gemm_tile<false, true, false>(1, GEMM_ARGS); }
+
+// gemm_nt with the reduction (batch) dimension split over `splits` thread blocks per problem, so
+// a weight gradient of few, small group blocks still fills every SM. Each split adds its partial
+// result (epilogue applied: modes 0-2 are linear in the sum) into C with atomicAdd: C must be
+// zeroed first, and the summation order - hence the last bits - varies from run to run.
+// grid: (ceil(N/64), ceil(M/64), Z * splits), block: 256
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_nt_splitk(GEMM_PARAMS, int splits) {
+    gemm_tile<false, true, true>(splits, GEMM_ARGS);
+}

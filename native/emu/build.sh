@@ -4,6 +4,7 @@
 #   OUT/lib/libcublas.so.13     fake cuBLAS (reached through native/cublas12_shim.c, as on a CUDA 13 host)
 #   OUT/lib/libcusparse.so.12   fake cuSPARSE (version node libcusparse.so.12, as JCusparse binds it)
 #   OUT/bin/emu-selftest        the emulator's own checks (only with TEST_DIR)
+#   OUT/bin/kernel-parity       kernels against C++ references on the emulated device (only with TEST_DIR)
 #   OUT/g2g_kernels.emu         the kernel names as an emulation-only module image (for builds without nvcc)
 # usage: build.sh OUT KERNEL_DIR [TEST_DIR]
 # Skips everything when the inputs and flags are unchanged since the last build (OUT/stamp).
@@ -70,9 +71,12 @@ cc -shared -Wl,-soname,libcusparse.so.12 -Wl,--version-script="$HERE/cusparse.ma
    "$HERE/cusparse.cc" "$OUT/obj/cusparse_stubs.o" -L"$OUT/lib" -l:libcuda.so.1
 
 if [ -n "$TDIR" ]; then
-  names "$TDIR"/*.cu | sed 's/.*/EMU_REGISTER(&)/' > "$OUT/gen/selftest_kernels.reg"
+  names "$TDIR"/selftest_kernels.cu | sed 's/.*/EMU_REGISTER(&)/' > "$OUT/gen/selftest_kernels.reg"
   cc -o "$OUT/bin/emu-selftest" -I"$TDIR" "$TDIR"/selftest.cc \
      "$OUT/obj/block.o" "$OUT/obj/driver.o" "$OUT/obj/stubs.o" -ldl
+  # g2g's own kernels against references (issue 12's kernels against the ones they replace)
+  cc -o "$OUT/bin/kernel-parity" "$TDIR"/kernel_parity.cc \
+     "$OUT/obj/block.o" "$OUT/obj/driver.o" "$OUT/obj/kernels_g2g.o" "$OUT/obj/stubs.o" -ldl
 fi
 echo "$stamp" > "$OUT/stamp"
 echo "CUDA emulator built: $OUT/lib (libcuda.so.1, libcublas.so.13, libcusparse.so.12)"

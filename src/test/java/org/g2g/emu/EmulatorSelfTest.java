@@ -19,19 +19,24 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The emulated CUDA device's own checks fire: native/emu's emu-selftest runs one kernel or call
  * with a planted bug per case (src/test/native/emu) and says PASS only when the emulator caught
  * it with the expected error code and diagnostic, or (case "good") when a correct kernel gives
- * the right number. Runs in the gpu-emulated surefire execution, beside the GPU tests it guards.
+ * the right number; kernel-parity checks new kernels against references. Runs in the gpu-emulated
+ * surefire execution, beside the GPU tests it guards.
  */
 @Tag("gpu")
 class EmulatorSelfTest {
-    private static Path selftest() {
+    private static Path driver(String name) {
         String bin = System.getenv("G2G_EMU_BIN");
-        Path p = Paths.get(bin != null ? bin : "target/emu/bin", "emu-selftest");
-        assertTrue(Files.isExecutable(p), "emulator self-test driver not built: " + p);
+        Path p = Paths.get(bin != null ? bin : "target/emu/bin", name);
+        assertTrue(Files.isExecutable(p), "emulator test driver not built: " + p);
         return p;
     }
 
     private static String run(String kase, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(List.of(selftest().toString(), kase)).redirectErrorStream(true);
+        return run("emu-selftest", kase, env);
+    }
+
+    private static String run(String driver, String kase, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(List.of(driver(driver).toString(), kase)).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), kase + " did not finish");
@@ -46,6 +51,16 @@ class EmulatorSelfTest {
             "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph"})
     void checkFires(String kase) throws Exception {
         run(kase, Map.of());
+    }
+
+    /**
+     * Issue 12's kernels against C++ references and the kernels they replace (kernel_parity.cc):
+     * spmm_tiled bit-identical to spmm_rows; gemm_nt_splitk within fp32 tolerance of gemm_nt.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"spmm-tiled", "gemm-splitk"})
+    void kernelParity(String kase) throws Exception {
+        System.out.print(run("kernel-parity", kase, Map.of()));
     }
 
     @ParameterizedTest
