@@ -5,7 +5,7 @@
 interleaved, index), ReLU, dense output head, batch 256, Adam(lr 1e-3, weight decay 1e-4),
 synthetic data resident on the GPU (like g2g's device-resident dataset). Each sparse layer is
 F.linear(x, W * mask, b): dense FLOPs, so this is the "just mask a dense layer" reference point.
-Prints training samples/s; compare with `CudaBench` line "training: ...".
+Prints training samples/s; compare with `g2g profile --device cuda` (samples/s).
 
 usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0|cpu] [--model g2g|dense]
                                         [--threads N] [--tf32]

@@ -7,6 +7,5 @@
 #include "sparse.cu"
 #include "edges.cu"
 #include "correlation.cu"
-#include "select.cu"
 #include "loss.cu"
 #include "elementwise.cu"

@@ -11,8 +11,7 @@
 //               gradient on active edges only (work = edges x batch).
 //   row_sum     out[r] = sum_{b<batch} a[r][b]  (bias gradient).
 //   bias_act    y[r][b] = act(y[r][b] + bias[r])  (epilogue after cuBLAS / cuSPARSE products).
-//   scatter_blocks / scatter_edges / unpack to a dense row-major out x in matrix on the device
-//               (|w| when absval: magnitude-pruning scores); the matrix must be zeroed first.
+//   permute_values  dst[j] = src[perm[j]]: edge weights in CSC order (cuSPARSE input gradient).
 // Layout: feature-major activations (units x batch, row stride ld); vals points at the edge
 // part of a packed weight vector (CSR order). Work scales with the number of active edges.
 // How: one warp per row; each lane owns columns b0+lane+32j (j<4), so a warp covers 128 batch
@@ -112,34 +111,6 @@ extern "C" __global__ void bias_act(int rows, int batch, float* __restrict__ y, 
         float v = *p + (bias ? bias[r] : 0.f);
         if (relu && v < 0.f) v = 0.f;
         *p = v;
-    }
-}
-
-// Packed group blocks -> dense (out x in, row-major, ld = in). grid-stride over G*outPer*inPer.
-extern "C" __global__ void scatter_blocks(int groups, int outPer, int inPer,
-    const int* __restrict__ outList, const int* __restrict__ inList, const float* __restrict__ w,
-    float* __restrict__ dense, int in, int absval)
-{
-    const long long per = (long long)outPer * inPer, n = per * groups;
-    for (long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x; p < n;
-         p += (long long)gridDim.x * blockDim.x) {
-        const int g = (int)(p / per);
-        const int rc = (int)(p % per);
-        const int r = rc / inPer, c = rc % inPer;
-        const int o = outList[g * outPer + r], i = inList[g * inPer + c];
-        const float v = w[p];
-        dense[(size_t)o * in + i] = absval ? fabsf(v) : v;
-    }
-}
-
-// Packed edges (CSR order) -> dense. grid-stride over edges.
-extern "C" __global__ void scatter_edges(int edges, const int* __restrict__ row,
-    const int* __restrict__ col, const float* __restrict__ w, float* __restrict__ dense, int in, int absval)
-{
-    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < edges;
-         e += (long long)gridDim.x * blockDim.x) {
-        const float v = w[e];
-        dense[(size_t)row[e] * in + col[e]] = absval ? fabsf(v) : v;
     }
 }
 

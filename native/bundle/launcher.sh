@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # g2g bundle launcher: the bundled Java runtime, the app jars, the libcublas.so.12 shim folder.
-# MAIN is set by the copy of this script (bin/g2g: the CLI, bin/g2g-cuda-bench: CudaBench).
+# MAIN (environment) picks another main class; bin/g2g runs the CLI.
 # Each run gets its own temp folder because JCuda extracts its natives there under fixed names.
 # Environment: G2G_JAVA_OPTS (extra JVM options), G2G_CUBLAS_LIB (path of libcublas.so.13 when
 # the loader cannot find it), LD_LIBRARY_PATH (where libcublas / libcusparse live).

@@ -13,12 +13,11 @@ public final class CudaPlan implements LayerPlan {
     final PackedLayout layout;
     final CudaIntVector outList, inList, rowPtr, col, edgeRow, colPtr, cscRow, cscPerm;
     final DeviceMemory blockMask;
-    private final CudaBackend backend;
-    private DeviceMemory denseMask; // uint8 out x in, made on first use by selectEdges
+    private final DeviceAllocator memory;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
-    CudaPlan(CudaBackend backend, PackedLayout l) {
-        this.backend = backend;
+    CudaPlan(DeviceAllocator memory, PackedLayout l) {
+        this.memory = memory;
         this.layout = l;
         try {
             boolean edges = l.kind != PackedLayout.Kind.DENSE;
@@ -39,22 +38,17 @@ public final class CudaPlan implements LayerPlan {
     }
 
     private CudaIntVector upload(int[] a) {
-        CudaIntVector v = (CudaIntVector) backend.ints(a.length);
+        CudaIntVector v = memory.ints(a.length);
         owned.add(v);
-        backend.write(v, a);
+        memory.write(v, a);
         return v;
     }
 
     private DeviceMemory uploadBytes(byte[] b, String what) {
-        DeviceMemory m = backend.alloc(Math.max(1, b.length), what);
+        DeviceMemory m = memory.alloc(Math.max(1, b.length), what);
         owned.add(m);
-        backend.upload(m, b);
+        memory.upload(m, b);
         return m;
-    }
-
-    DeviceMemory denseMask() {
-        if (denseMask == null) denseMask = uploadBytes(layout.mask.toBytes(), "dense mask");
-        return denseMask;
     }
 
     public PackedLayout layout() { return layout; }

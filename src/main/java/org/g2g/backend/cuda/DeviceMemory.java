@@ -2,15 +2,15 @@ package org.g2g.backend.cuda;
 
 import jcuda.driver.CUdeviceptr;
 
-/** One cuMemAlloc'd block, owned and tracked by a {@link CudaBackend}; close() frees it once. */
+/** One cuMemAlloc'd block, owned and tracked by a {@link DeviceAllocator}; close() frees it once. */
 final class DeviceMemory implements AutoCloseable {
-    final CudaBackend owner;
+    final DeviceAllocator owner;
     final CUdeviceptr ptr;
     final long bytes;
     final String what;
     private boolean freed;
 
-    DeviceMemory(CudaBackend owner, CUdeviceptr ptr, long bytes, String what) {
+    DeviceMemory(DeviceAllocator owner, CUdeviceptr ptr, long bytes, String what) {
         this.owner = owner;
         this.ptr = ptr;
         this.bytes = bytes;

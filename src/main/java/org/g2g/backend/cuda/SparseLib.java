@@ -35,13 +35,13 @@ import jcuda.runtime.cudaStream_t;
 final class SparseLib implements AutoCloseable {
     private static String availability;
 
-    private final CudaBackend backend;
+    private final DeviceAllocator memory;
     private final cusparseHandle handle = new cusparseHandle();
     private DeviceMemory workspace;
     private boolean open;
 
-    SparseLib(CudaBackend backend, CUstream stream) {
-        this.backend = backend;
+    SparseLib(DeviceAllocator memory, CUstream stream) {
+        this.memory = memory;
         cusparseCreate(handle);
         open = true;
         cusparseSetStream(handle, new cudaStream_t(stream));
@@ -83,7 +83,7 @@ final class SparseLib implements AutoCloseable {
                     cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, size);
             if (workspace == null || workspace.bytes < size[0]) {
                 if (workspace != null) workspace.close();
-                workspace = backend.alloc(Math.max(size[0], 1L), "cuSPARSE workspace");
+                workspace = memory.alloc(Math.max(size[0], 1L), "cuSPARSE workspace");
             }
             cusparseSpMM(handle, op, op, alpha, a.asConst(), db.asConst(), pb, dc, cudaDataType.CUDA_R_32F,
                     cusparseSpMMAlg.CUSPARSE_SPMM_ALG_DEFAULT, workspace.ptr());
