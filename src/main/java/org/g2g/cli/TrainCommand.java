@@ -3,6 +3,7 @@ package org.g2g.cli;
 import org.g2g.UserError;
 import org.g2g.config.RunConfig;
 import org.g2g.train.RunRecorder;
+import org.g2g.train.RunSummary;
 import org.g2g.train.TrainListener;
 import org.g2g.train.TrainRun;
 import picocli.CommandLine.Command;
@@ -52,11 +53,10 @@ final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
         }
         for (String line : RunOptions.describe(c)) System.out.println(line);
         System.out.println("run directory: " + dir);
-        Map<String, Object> s = TrainRun.execute(c, dir, resume != null, force, System.out, TrainListener.NONE);
+        RunSummary s = TrainRun.execute(c, dir, resume != null, force, System.out, TrainListener.NONE);
         System.out.printf(Locale.ROOT, "result: test accuracy %.2f%% (best %.2f%% at epoch %s), %s active params, %.0f samples/s, %.1fs%n",
-                100 * ((Number) s.get("test_accuracy")).doubleValue(), 100 * ((Number) s.get("best_test_accuracy")).doubleValue(),
-                s.get("best_epoch"), String.format(Locale.ROOT, "%,d", ((Number) s.get("active_params")).longValue()),
-                ((Number) s.get("train_samples_per_second")).doubleValue(), ((Number) s.get("seconds")).doubleValue());
+                100 * s.testAccuracy(), 100 * s.bestTestAccuracy(), s.bestEpoch(),
+                String.format(Locale.ROOT, "%,d", s.activeParams()), s.trainSamplesPerSecond(), s.seconds());
         System.out.println("saved: " + dir.resolve("summary.json"));
         return 0;
     }

@@ -3,6 +3,7 @@ package org.g2g.sweep;
 import org.apache.commons.math3.distribution.TDistribution;
 import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 import org.g2g.config.ModelKind;
+import org.g2g.train.RunSummary;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Runs grouped over seeds: mean, sample standard deviation and the 95% confidence interval of
@@ -56,12 +58,12 @@ public final class Aggregate {
                         List<ResultsTable.Row> rows, Stat test, Stat best, Stat val, double density,
                         double activeParams, double flopsForward, double flopsTrain, double samplesPerS,
                         double seconds, List<Diff> diffs) {
-        double[] testValues() { return values(rows, "test_accuracy"); }
+        double[] testValues() { return values(rows, RunSummary::testAccuracy); }
     }
 
-    static double[] values(List<ResultsTable.Row> rows, String key) {
+    static double[] values(List<ResultsTable.Row> rows, Function<RunSummary, Number> metric) {
         double[] v = new double[rows.size()];
-        for (int i = 0; i < v.length; i++) v[i] = rows.get(i).num(key);
+        for (int i = 0; i < v.length; i++) v[i] = rows.get(i).num(metric);
         return v;
     }
 
@@ -95,14 +97,14 @@ public final class Aggregate {
         axes.remove("seed");
         double[] ff = new double[rows.size()], ft = new double[rows.size()];
         for (int i = 0; i < ff.length; i++) {
-            ff[i] = rows.get(i).flops("forward");
-            ft[i] = rows.get(i).flops("train");
+            ff[i] = rows.get(i).flops(RunSummary.FlopsPerSample::forward);
+            ft[i] = rows.get(i).flops(RunSummary.FlopsPerSample::train);
         }
         return new Group(p.configName(), p.label(), p.method(), axes, p.config().modelKind().spelling(), rows,
-                Stat.of(values(rows, "test_accuracy")), Stat.of(values(rows, "best_test_accuracy")),
-                Stat.of(values(rows, "val_accuracy")), mean(values(rows, "density")),
-                mean(values(rows, "active_params")), mean(ff), mean(ft),
-                mean(values(rows, "train_samples_per_second")), mean(values(rows, "seconds")), diffs);
+                Stat.of(values(rows, RunSummary::testAccuracy)), Stat.of(values(rows, RunSummary::bestTestAccuracy)),
+                Stat.of(values(rows, RunSummary::valAccuracy)), mean(values(rows, RunSummary::density)),
+                mean(values(rows, RunSummary::activeParams)), mean(ff), mean(ft),
+                mean(values(rows, RunSummary::trainSamplesPerSecond)), mean(values(rows, RunSummary::seconds)), diffs);
     }
 
     /** The spec's baseline labels, or else the method of the first dense configuration. */

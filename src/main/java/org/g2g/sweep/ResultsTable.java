@@ -1,13 +1,13 @@
 package org.g2g.sweep;
 
-import org.g2g.train.TrainRun;
+import org.g2g.train.RunSummary;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.function.Function;
 
 /**
  * DIR/results.csv: one row per run of the grid that has finished (or failed), in grid order,
@@ -19,17 +19,16 @@ public final class ResultsTable {
 
     public static final String FAILED = "failed.json";
 
-    /** A run's outcome: status "finished" with its summary, or "failed" with an empty one. */
-    public record Row(Grid.Point point, String status, Map<String, Object> summary) {
-        public double num(String key) {
-            Object v = summary.get(key);
-            return v instanceof Number n ? n.doubleValue() : Double.NaN;
+    /** A run's outcome: status "finished" with its summary, or "failed" with none (null). */
+    public record Row(Grid.Point point, String status, RunSummary summary) {
+        /** A number from the summary; NaN for a failed run or a missing value. */
+        public double num(Function<RunSummary, Number> metric) {
+            Number v = summary == null ? null : metric.apply(summary);
+            return v == null ? Double.NaN : v.doubleValue();
         }
 
-        public double flops(String key) {
-            Object f = summary.get("flops_per_sample");
-            if (f instanceof Map<?, ?> m && m.get(key) instanceof Number n) return n.doubleValue();
-            return Double.NaN;
+        public double flops(Function<RunSummary.FlopsPerSample, Number> metric) {
+            return num(s -> s.flopsPerSample() == null ? null : metric.apply(s.flopsPerSample()));
         }
     }
 
@@ -37,7 +36,7 @@ public final class ResultsTable {
         Path s = runDir.resolve("summary.json");
         if (!Files.isRegularFile(s)) return false;
         try {
-            return "finished".equals(TrainRun.readSummary(s).get("status"));
+            return RunSummary.read(s).finished();
         } catch (RuntimeException e) {
             return false;
         }
@@ -48,12 +47,12 @@ public final class ResultsTable {
         for (Grid.Point p : g.points) {
             Path run = dir.resolve(p.name());
             Path s = run.resolve("summary.json");
-            Map<String, Object> sum = null;
+            RunSummary sum = null;
             if (Files.isRegularFile(s)) {
-                try { sum = TrainRun.readSummary(s); } catch (RuntimeException e) { sum = null; }
+                try { sum = RunSummary.read(s); } catch (RuntimeException e) { sum = null; }
             }
-            if (sum != null && "finished".equals(sum.get("status"))) rows.add(new Row(p, "finished", sum));
-            else if (Files.isRegularFile(run.resolve(FAILED))) rows.add(new Row(p, "failed", Map.of()));
+            if (sum != null && sum.finished()) rows.add(new Row(p, "finished", sum));
+            else if (Files.isRegularFile(run.resolve(FAILED))) rows.add(new Row(p, "failed", null));
         }
         return rows;
     }
@@ -73,16 +72,16 @@ public final class ResultsTable {
             for (String c : g.columns) sb.append(',').append(field(Grid.format(p.config().get(c))));
             sb.append(',').append(r.status());
             boolean fin = r.status().equals("finished");
-            sb.append(',').append(fin ? num(r.num("test_accuracy")) : "");
-            sb.append(',').append(fin ? num(r.num("best_test_accuracy")) : "");
-            sb.append(',').append(fin ? num(r.num("val_accuracy")) : "");
-            sb.append(',').append(fin ? integer(r.num("active_params")) : "");
-            sb.append(',').append(fin ? num(r.num("density")) : "");
-            sb.append(',').append(fin ? integer(r.flops("forward")) : "");
-            sb.append(',').append(fin ? integer(r.flops("train")) : "");
-            sb.append(',').append(fin ? String.format(Locale.ROOT, "%.1f", r.num("train_samples_per_second")) : "");
-            sb.append(',').append(fin ? String.format(Locale.ROOT, "%.3f", r.num("seconds")) : "");
-            sb.append(',').append(fin ? integer(r.num("epochs")) : "");
+            sb.append(',').append(fin ? num(r.num(RunSummary::testAccuracy)) : "");
+            sb.append(',').append(fin ? num(r.num(RunSummary::bestTestAccuracy)) : "");
+            sb.append(',').append(fin ? num(r.num(RunSummary::valAccuracy)) : "");
+            sb.append(',').append(fin ? integer(r.num(RunSummary::activeParams)) : "");
+            sb.append(',').append(fin ? num(r.num(RunSummary::density)) : "");
+            sb.append(',').append(fin ? integer(r.flops(RunSummary.FlopsPerSample::forward)) : "");
+            sb.append(',').append(fin ? integer(r.flops(RunSummary.FlopsPerSample::train)) : "");
+            sb.append(',').append(fin ? String.format(Locale.ROOT, "%.1f", r.num(RunSummary::trainSamplesPerSecond)) : "");
+            sb.append(',').append(fin ? String.format(Locale.ROOT, "%.3f", r.num(RunSummary::seconds)) : "");
+            sb.append(',').append(fin ? integer(r.num(RunSummary::epochs)) : "");
             sb.append('\n');
         }
         return sb.toString();

@@ -6,6 +6,7 @@ import org.g2g.data.DataLocator;
 import org.g2g.io.AtomicFiles;
 import org.g2g.train.EpochMetrics;
 import org.g2g.train.RunRecorder;
+import org.g2g.train.RunSummary;
 import org.g2g.train.TrainListener;
 import org.g2g.train.TrainRun;
 
@@ -282,10 +283,10 @@ public final class SweepRunner {
                 @Override public void onEpoch(EpochMetrics m, int epochs) { progress.epoch(p, m.epoch(), epochs, m.testAcc()); }
             };
             try {
-                Map<String, Object> s = TrainRun.execute(c, run, exists, false, log, listener);
+                RunSummary s = TrainRun.execute(c, run, exists, false, log, listener);
                 log.println("== " + Instant.now() + " finished");
                 done.add(p.name());
-                progress.finished(p, ((Number) s.get("test_accuracy")).doubleValue(), ((Number) s.get("seconds")).doubleValue());
+                progress.finished(p, s.testAccuracy(), s.seconds());
                 return true;
             } catch (ClaimLost e) {
                 log.println("== " + Instant.now() + " claim lost to another worker; leaving the run to it");

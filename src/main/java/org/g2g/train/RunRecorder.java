@@ -102,7 +102,7 @@ public final class RunRecorder {
         return sb.toString();
     }
 
-    public void writeSummary(Map<String, Object> summary) { writeJson(summary(), summary); }
+    public void writeSummary(RunSummary summary) { writeJson(summary(), summary); }
 
     public static void writeJson(Path f, Object value) {
         try {

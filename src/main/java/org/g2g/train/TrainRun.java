@@ -62,8 +62,8 @@ public final class TrainRun {
      * Trains (or resumes) the run in dir. resume: dir must hold this run; otherwise dir must not
      * hold a run yet. Returns the summary written to summary.json.
      */
-    public static Map<String, Object> execute(RunConfig c, Path dir, boolean resume, boolean force, PrintStream log,
-                                              TrainListener listener) {
+    public static RunSummary execute(RunConfig c, Path dir, boolean resume, boolean force, PrintStream log,
+                                     TrainListener listener) {
         if (dir.toString().isBlank()) throw new UserError("output directory '': empty path; give a directory name");
         if (resume && !Files.isRegularFile(dir.resolve("config.json"))) {
             throw new UserError("--resume " + dir + ": no run there (config.json missing)");
@@ -89,8 +89,8 @@ public final class TrainRun {
                 Path summary = dir.resolve("summary.json");
                 Path ckpt = dir.resolve("checkpoint.safetensors");
                 if (Files.isRegularFile(summary) && diff.isEmpty()) {
-                    Map<String, Object> s = readSummary(summary);
-                    if ("finished".equals(s.get("status"))) {
+                    RunSummary s = RunSummary.read(summary);
+                    if (s.finished()) {
                         log.println("run " + dir + " already finished; nothing to do");
                         return s;
                     }
@@ -131,17 +131,8 @@ public final class TrainRun {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    public static Map<String, Object> readSummary(Path f) {
-        try {
-            return RunRecorder.JSON.readValue(f.toFile(), Map.class);
-        } catch (java.io.IOException e) {
-            throw new UserError(f + ": cannot read (" + e.getMessage() + ")");
-        }
-    }
-
-    private static Map<String, Object> train(RunConfig c, Data data, Backend be, RunRecorder rec, boolean resume,
-                                             PrintStream log, TrainListener listener, long wall0) {
+    private static RunSummary train(RunConfig c, Data data, Backend be, RunRecorder rec, boolean resume,
+                                    PrintStream log, TrainListener listener, long wall0) {
         Dataset ds = data.dataset();
         Random rng = new Random(c.seed());
         Architecture arch = Architecture.build(c, ds.features(), ds.classes(), rng);
@@ -188,7 +179,7 @@ public final class TrainRun {
             t.run(data.train(), val, test);
             List<Mask> finalMasks = new java.util.ArrayList<>();
             for (Layer L : net.layers) finalMasks.add(L.mask);
-            Map<String, Object> s = summary(c, rec, be, finalMasks, arch, t, wall0);
+            RunSummary s = summary(c, rec, be, finalMasks, arch, t, wall0);
             rec.writeSummary(s);
             return s;
         }
@@ -209,8 +200,8 @@ public final class TrainRun {
         };
     }
 
-    static Map<String, Object> summary(RunConfig c, RunRecorder rec, Backend be, List<Mask> masks, Architecture arch,
-                                       Trainer t, long wall0) {
+    static RunSummary summary(RunConfig c, RunRecorder rec, Backend be, List<Mask> masks, Architecture arch,
+                              Trainer t, long wall0) {
         List<EpochMetrics> ep = rec.epochs();
         EpochMetrics last = ep.get(ep.size() - 1);
         boolean haveVal = !Double.isNaN(last.valAcc());
@@ -224,46 +215,20 @@ public final class TrainRun {
         PatchEncoder enc = arch.encoder();
         long active = enc == null ? 0 : enc.params(), dense = active;
         for (Mask m : masks) { active += m.activeCount() + m.out; dense += (long) m.out * m.in + m.out; }
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("status", "finished");
-        s.put("model", c.modelKind().spelling());
-        s.put("dataset", c.dataset());
-        s.put("epochs", ep.size());
-        s.put("steps", t.step());
-        s.put("test_accuracy", last.testAcc());
-        s.put("test_loss", last.testLoss());
-        s.put("best_test_accuracy", bestTest);
-        s.put("best_epoch", best.epoch());
-        s.put("selected_by", haveVal ? "val_accuracy" : "test_accuracy");
-        s.put("test_accuracy_at_best_epoch", best.testAcc());
-        s.put("val_accuracy", haveVal ? last.valAcc() : null);
-        s.put("best_val_accuracy", haveVal ? best.valAcc() : null);
-        s.put("train_accuracy", last.trainAcc());
-        s.put("active_params", active);
-        s.put("dense_params", dense);
-        s.put("density", last.density());
-        s.put("widths", java.util.Arrays.stream(arch.widths()).boxed().toList());
-        Map<String, Object> flops = new LinkedHashMap<>();
-        flops.put("forward", Flops.forward(masks, enc));
-        flops.put("forward_dense", Flops.forwardDense(masks, enc));
-        flops.put("train", Flops.train(masks, enc));
-        flops.put("train_dense", Flops.trainDense(masks, enc));
-        s.put("flops_per_sample", flops);
+        RunSummary.FlopsPerSample flops = new RunSummary.FlopsPerSample(Flops.forward(masks, enc),
+                Flops.forwardDense(masks, enc), Flops.train(masks, enc), Flops.trainDense(masks, enc));
         double sps = 0;
         for (EpochMetrics m : ep) sps += m.samplesPerS();
-        s.put("train_samples_per_second", ep.isEmpty() ? 0 : sps / ep.size());
-        Map<String, Object> phases = new LinkedHashMap<>();
+        Map<String, Double> phases = new LinkedHashMap<>();
         long steps = Math.max(1, t.stepsThisSession());
         for (Phase p : Phase.values()) {
             if (p != Phase.EVAL) phases.put(p.key(), t.timer.nanos(p) / 1e6 / steps);
         }
-        // wall time per training step by phase, over the steps this process ran (not timed on a device sync)
-        s.put("phase_ms_per_step", phases);
-        s.put("device", be.name());
-        s.put("device_description", be.description());
-        s.put("train_seconds", t.trainSeconds());
-        s.put("seconds", (System.nanoTime() - wall0) / 1e9);
-        s.put("g2g_version", Version.version());
-        return s;
+        return new RunSummary(RunSummary.FINISHED, c.modelKind().spelling(), c.dataset(), ep.size(), t.step(),
+                last.testAcc(), last.testLoss(), bestTest, best.epoch(), haveVal ? "val_accuracy" : "test_accuracy",
+                best.testAcc(), haveVal ? last.valAcc() : null, haveVal ? best.valAcc() : null, last.trainAcc(),
+                active, dense, last.density(), java.util.Arrays.stream(arch.widths()).boxed().toList(), flops,
+                ep.isEmpty() ? 0 : sps / ep.size(), phases, be.name(), be.description(), t.trainSeconds(),
+                (System.nanoTime() - wall0) / 1e9, Version.version());
     }
 }

@@ -1,6 +1,6 @@
 package org.g2g.sweep;
 
-import org.g2g.train.TrainRun;
+import org.g2g.train.RunRecorder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,7 +74,7 @@ class SweepProcessTest {
         try (Stream<Path> files = Files.walk(out)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String n = f.getFileName().toString();
-                if (n.endsWith(".json") && !n.startsWith(".")) TrainRun.readSummary(f);
+                if (n.endsWith(".json") && !n.startsWith(".")) RunRecorder.JSON.readTree(f.toFile());
                 if (n.equals("metrics.csv")) for (String l : Files.readAllLines(f).subList(1, Files.readAllLines(f).size())) {
                     assertEquals(10, l.split(",", -1).length, f + ": " + l);
                 }

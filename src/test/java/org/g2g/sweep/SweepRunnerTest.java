@@ -1,6 +1,6 @@
 package org.g2g.sweep;
 
-import org.g2g.train.TrainRun;
+import org.g2g.train.RunSummary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,7 +49,7 @@ class SweepRunnerTest {
         for (Grid.Point p : g.points) {
             Path run = out.resolve(p.name());
             assertTrue(names.contains(p.name()), p.name());
-            assertEquals("finished", TrainRun.readSummary(run.resolve("summary.json")).get("status"));
+            assertEquals("finished", RunSummary.read(run.resolve("summary.json")).status());
             List<String> metrics = Files.readAllLines(run.resolve("metrics.csv"));
             assertEquals(p.config().epochs() + 1, metrics.size(), "one metrics row per epoch in " + run);
             for (int e = 1; e <= p.config().epochs(); e++) assertTrue(metrics.get(e).startsWith(e + ","), metrics.toString());

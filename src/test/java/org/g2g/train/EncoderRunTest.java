@@ -40,26 +40,26 @@ class EncoderRunTest {
         return RunConfig.defaults().with(m);
     }
 
-    static Map<String, Object> train(RunConfig c, Path dir) {
+    static RunSummary train(RunConfig c, Path dir) {
         return TrainRun.execute(c, dir, false, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
     }
 
     @Test
     void everyModelKindLearnsWithTheEncoderAndCountsIt() {
-        Map<String, Object> s = train(small(Map.of("lr", 0.005, "epochs", 4)), tmp.resolve("g2g"));
-        assertTrue(((Number) s.get("test_accuracy")).doubleValue() >= 0.9, "test accuracy " + s.get("test_accuracy"));
-        List<?> widths = (List<?>) s.get("widths");
+        RunSummary s = train(small(Map.of("lr", 0.005, "epochs", 4)), tmp.resolve("g2g"));
+        assertTrue(s.testAccuracy() >= 0.9, "test accuracy " + s.testAccuracy());
+        List<Integer> widths = s.widths();
         assertEquals(16 * 8, ((Number) widths.get(0)).intValue(), "4x4 patches x 8 channels");
         long encParams = 8L * 9 + 8;
-        Map<?, ?> flops = (Map<?, ?>) s.get("flops_per_sample");
-        Map<String, Object> none = train(small(Map.of("encoder", "none", "epochs", 1)), tmp.resolve("none"));
-        assertTrue(((Number) flops.get("forward")).longValue() >= 2L * 8 * 9 * 16);
-        assertTrue(((Number) s.get("dense_params")).longValue() > encParams);
-        assertNotEquals(none.get("dense_params"), s.get("dense_params"));
+        RunSummary.FlopsPerSample flops = s.flopsPerSample();
+        RunSummary none = train(small(Map.of("encoder", "none", "epochs", 1)), tmp.resolve("none"));
+        assertTrue(flops.forward() >= 2L * 8 * 9 * 16);
+        assertTrue(s.denseParams() > encParams);
+        assertNotEquals(none.denseParams(), s.denseParams());
         for (String kind : List.of("dense", "er")) {
-            Map<String, Object> k = train(small(Map.of("model", kind, "epochs", 2, "lr", 0.005)), tmp.resolve(kind));
-            assertTrue(((Number) k.get("test_accuracy")).doubleValue() > 0.5, kind + " " + k.get("test_accuracy"));
-            assertEquals(128, ((Number) ((List<?>) k.get("widths")).get(0)).intValue());
+            RunSummary k = train(small(Map.of("model", kind, "epochs", 2, "lr", 0.005)), tmp.resolve(kind));
+            assertTrue(k.testAccuracy() > 0.5, kind + " " + k.testAccuracy());
+            assertEquals(128, ((Number) k.widths().get(0)).intValue());
         }
         SafeTensors.Contents m = SafeTensors.read(tmp.resolve("g2g").resolve("model.safetensors"));
         assertArrayEquals(new long[]{8, 1, 3, 3}, m.tensors.get("encoder.weight").shape());
@@ -88,7 +88,7 @@ class EncoderRunTest {
     @Test
     void evalRebuildsTheEncoderFromTheModelFile() throws Exception {
         Path dir = tmp.resolve("eval");
-        Map<String, Object> s = train(small(Map.of("epochs", 1)), dir);
+        RunSummary s = train(small(Map.of("epochs", 1)), dir);
         PrintStream old = System.out;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int code;
@@ -100,7 +100,7 @@ class EncoderRunTest {
             System.setOut(old);
         }
         assertEquals(0, code, err.toString());
-        String expect = String.format(Locale.ROOT, "test accuracy %.2f%%", 100 * ((Number) s.get("test_accuracy")).doubleValue());
+        String expect = String.format(Locale.ROOT, "test accuracy %.2f%%", 100 * s.testAccuracy());
         assertTrue(buf.toString().contains(expect), expect + " in " + buf);
     }
 }

@@ -52,7 +52,7 @@ class OneWriterTest {
         };
         ExecutorService ex = Executors.newSingleThreadExecutor();
         try {
-            Future<Map<String, Object>> first = ex.submit(() -> TrainRun.execute(small(Map.of()), dir, false, false, QUIET, hold));
+            Future<RunSummary> first = ex.submit(() -> TrainRun.execute(small(Map.of()), dir, false, false, QUIET, hold));
             assertTrue(inside.await(60, TimeUnit.SECONDS), "first run started");
             String before = Files.readString(dir.resolve("config.json"));
             // a fresh run, a resume, and a forced resume with other options: all refused, naming the holder
@@ -62,7 +62,7 @@ class OneWriterTest {
                 assertTrue(e.getMessage().contains("in use by pid " + ProcessHandle.current().pid()), e.getMessage());
             }
             release.countDown();
-            assertEquals("finished", first.get(120, TimeUnit.SECONDS).get("status"));
+            assertEquals("finished", first.get(120, TimeUnit.SECONDS).status());
             assertEquals(before, Files.readString(dir.resolve("config.json")), "the refused runs wrote nothing");
             assertEquals(3, Files.readAllLines(dir.resolve("metrics.csv")).size());
             assertFalse(Files.exists(dir.resolve(WriterLock.FILE)), "lock file removed at the end");
@@ -86,7 +86,7 @@ class OneWriterTest {
         assertThrows(UserError.class, () -> TrainRun.execute(small(Map.of()), Path.of(""), false, false, QUIET, TrainListener.NONE));
         Path empty = tmp.resolve("empty");
         Files.createDirectories(empty);
-        assertEquals("finished", TrainRun.execute(small(Map.of("epochs", 1)), empty, false, false, QUIET, TrainListener.NONE).get("status"));
+        assertEquals("finished", TrainRun.execute(small(Map.of("epochs", 1)), empty, false, false, QUIET, TrainListener.NONE).status());
     }
 
     @Test

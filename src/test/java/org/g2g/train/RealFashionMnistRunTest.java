@@ -22,11 +22,11 @@ class RealFashionMnistRunTest {
         assumeTrue(Files.isDirectory(DIR), "Fashion-MNIST not installed at " + DIR + " (apt-get install dataset-fashion-mnist)");
         RunConfig c = RunConfig.defaults().with(Map.of("data", DIR.toString(), "epochs", 1, "limit-train", 30000,
                 "device", "cpu"));
-        Map<String, Object> s = TrainRun.execute(c, tmp.resolve("run"), false, false,
+        RunSummary s = TrainRun.execute(c, tmp.resolve("run"), false, false,
                 new PrintStream(new ByteArrayOutputStream()), TrainListener.NONE);
-        double acc = ((Number) s.get("test_accuracy")).doubleValue();
+        double acc = s.testAccuracy();
         System.out.printf("real Fashion-MNIST, default G2GNet, 30000 images, 1 epoch: test accuracy %.4f, %.0f samples/s%n",
-                acc, ((Number) s.get("train_samples_per_second")).doubleValue());
+                acc, s.trainSamplesPerSecond());
         assertTrue(acc >= 0.80, "test accuracy " + acc);
     }
 }
