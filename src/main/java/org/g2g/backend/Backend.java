@@ -144,6 +144,13 @@ public interface Backend extends AutoCloseable {
     /** Waits for queued device work (for timers); a no-op on the CPU. */
     default void sync() {}
 
+    /**
+     * Whether the numbers live in host memory and every operation has finished when it
+     * returns (no queue to wait for, no host overhead to measure apart, no device libraries
+     * such as cuSPARSE to compare). The profiler and bench ask this, never the device name.
+     */
+    default boolean onHost() { return false; }
+
     /** Bytes of device memory currently allocated by this backend (0 when host memory). */
     default long deviceBytes() { return 0; }
 

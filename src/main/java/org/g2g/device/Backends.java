@@ -57,7 +57,7 @@ public final class Backends {
      * reason printed to log when there is none (not a CUDA device, or cuSPARSE did not load).
      */
     public static Backend cusparseTwin(Backend main, int threads, PrintStream log) {
-        if (!main.name().startsWith("cuda")) {
+        if (main.onHost()) {
             log.println("cusparse: not on this device; comparing against the dense kernel only");
             return null;
         }

@@ -16,11 +16,10 @@ public final class Calibration {
     private Calibration() {}
 
     /** Default shapes: big enough to reach the kernel's steady rate, small enough for a second of work. */
-    public static int defaultSize(Backend be) { return isHost(be) ? 1024 : 4096; }
+    public static int defaultSize(Backend be) { return be.onHost() ? 1024 : 4096; }
 
-    public static int defaultBatch(Backend be) { return isHost(be) ? 256 : 2048; }
+    public static int defaultBatch(Backend be) { return be.onHost() ? 256 : 2048; }
 
-    static boolean isHost(Backend be) { return be.name().equals("cpu") || be.name().equals("reference"); }
 
     public static ProfileReport.Calibration measure(Backend be, int n, int batch, double minSeconds) {
         Mask m = Mask.dense(n, n);

@@ -18,7 +18,7 @@ import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
 import org.g2g.model.Mask;
 import org.g2g.model.PatchEncoder;
-import org.g2g.train.Evaluator;
+import org.g2g.train.ResidentSplit;
 import org.g2g.train.Layer;
 import org.g2g.train.Network;
 import org.g2g.train.Optimizer;
@@ -132,7 +132,7 @@ public final class Profiler {
         List<String> names = o.compare();
         Map<String, List<Run>> runs = new LinkedHashMap<>();
         for (String n : names) runs.put(n, new ArrayList<>());
-        try (Evaluator resident = new Evaluator(be, data); IntVector order = be.ints(data.n())) {
+        try (ResidentSplit resident = new ResidentSplit(be, data); IntVector order = be.ints(data.n())) {
             be.write(order, Trainer.epochOrder(base.seed(), 0, data.n()));
             for (int r = 0; r < o.repeats(); r++) {
                 List<String> seq = new ArrayList<>(names);
@@ -190,7 +190,7 @@ public final class Profiler {
         }
     }
 
-    static Run profileOnce(RunConfig c, Options o, Backend be, Evaluator data, IntVector order, int features, int classes) {
+    static Run profileOnce(RunConfig c, Options o, Backend be, ResidentSplit data, IntVector order, int features, int classes) {
         checkFits(c, features, classes);
         Run run = new Run();
         long live0 = MemoryProbe.liveHeap();
@@ -303,7 +303,7 @@ public final class Profiler {
     }
 
     private static void measureSteps(Run run, RunConfig c, Options o, Backend be, Network net, DynamicSparseTraining noDst,
-                                     Evaluator data, IntVector order) {
+                                     ResidentSplit data, IntVector order) {
         int batch = c.batch();
         int batches = data.n / batch;
         float lr = (float) c.lr();
@@ -336,7 +336,7 @@ public final class Profiler {
             for (int s = k * w; s < (k + 1) * w; s++) ms += run.stepMs[s];
             run.windowSps[k] = (double) w * batch / (ms / 1e3);
         }
-        if (!Calibration.isHost(be)) {
+        if (!be.onHost()) {
             // host overhead: the same steps without waiting for the device, until the host has queued them all
             PhaseTimer free = new PhaseTimer(be, false);
             int n = Math.max(3, o.steps() / 4);

@@ -12,6 +12,9 @@ public abstract class HostOps {
     /** Row stride for a row of n floats (see {@link Tensor#paddedLd}). */
     public static int paddedLd(int n) { return Tensor.paddedLd(n); }
 
+    /** Backends built on these operations keep their numbers in Java arrays (see {@code Backend.onHost}). */
+    public boolean onHost() { return true; }
+
     public Tensor tensor(int rows, int cols) {
         return new CpuTensor(rows, cols, rows == 1 ? cols : paddedLd(cols), CpuTensor.ALIGN);
     }
