@@ -8,7 +8,7 @@ import org.g2g.model.Architecture;
 import org.g2g.model.Mask;
 import org.g2g.model.PatchEncoder;
 import org.g2g.train.Checkpoint;
-import org.g2g.train.Evaluator;
+import org.g2g.train.ResidentSplit;
 import org.g2g.train.Network;
 import org.g2g.train.Optimizer;
 import org.g2g.train.RunRecorder;
@@ -68,7 +68,7 @@ final class EvalCommand implements Callable<Integer> {
         Architecture arch = new Architecture(c.modelKind(), widths, masks, Double.NaN, enc);
         try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), System.out);
              Network net = new Network(be, widths, masks, arch, Optimizer.from(c), c.batch(), w, encW);
-             Evaluator test = new Evaluator(be, d.test())) {
+             ResidentSplit test = new ResidentSplit(be, d.test())) {
             double[] r = test.evaluate(net);
             System.out.printf(Locale.ROOT, "test accuracy %.2f%% (%d images), loss %.4f, device %s%n", 100 * r[1],
                     test.n, r[0], be.name());

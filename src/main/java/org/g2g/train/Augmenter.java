@@ -51,7 +51,7 @@ public final class Augmenter implements AutoCloseable {
     }
 
     /** Gathers samples order[off .. off+bs) of data and writes them augmented into x. */
-    public void gather(Backend be, Evaluator data, IntVector order, int off, int bs, Tensor x, IntVector labels, long step) {
+    public void gather(Backend be, ResidentSplit data, IntVector order, int off, int bs, Tensor x, IntVector labels, long step) {
         be.gather(data.x, data.y, order, off, bs, scratch, labels);
         be.write(params, draws(seed, step, bs, host));
         be.cropFlip(scratch, x, params, shape.channels(), shape.height(), shape.width(), PAD, bs);

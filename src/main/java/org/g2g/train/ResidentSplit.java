@@ -6,7 +6,7 @@ import org.g2g.backend.Tensor;
 import org.g2g.data.Split;
 
 /** A split resident on the backend, and mean loss / accuracy of a network over it. */
-public final class Evaluator implements AutoCloseable {
+public final class ResidentSplit implements AutoCloseable {
     public final Tensor x;
     public final IntVector y;
     public final IntVector order;
@@ -14,9 +14,9 @@ public final class Evaluator implements AutoCloseable {
     /** Training augmentation applied by the trainer's gather, or null (never used by evaluate). */
     public final Augmenter augmenter;
 
-    public Evaluator(Backend be, Split s) { this(be, s, null); }
+    public ResidentSplit(Backend be, Split s) { this(be, s, null); }
 
-    public Evaluator(Backend be, Split s, Augmenter augmenter) {
+    public ResidentSplit(Backend be, Split s, Augmenter augmenter) {
         this.augmenter = augmenter;
         this.n = s.n();
         this.x = be.tensor(s.n(), s.features());

@@ -155,8 +155,8 @@ public final class TrainRun {
         long total = Trainer.totalSteps(c, nTrain);
         try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0, e0);
              DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
-             Evaluator val = data.val() == null ? null : new Evaluator(be, data.val());
-             Evaluator test = new Evaluator(be, data.test())) {
+             ResidentSplit val = data.val() == null ? null : new ResidentSplit(be, data.val());
+             ResidentSplit test = new ResidentSplit(be, data.test())) {
             Trainer t = new Trainer(c, net, dst, rec, multi(listener, new Progress(log, Progress.isTerminal(),
                     ckpt == null ? 0 : ckpt.step, total)), json, false);
             if (ckpt != null) {

@@ -73,12 +73,12 @@ public final class Trainer {
         return p;
     }
 
-    public void run(Split train, Evaluator val, Evaluator test) {
+    public void run(Split train, ResidentSplit val, ResidentSplit test) {
         Backend be = net.be;
         int n = train.n();
         int batches = batchesPerEpoch(cfg, n);
         LrSchedule lrs = new LrSchedule(cfg.lrScheduleKind(), cfg.lr(), totalSteps(cfg, n));
-        try (Evaluator data = new Evaluator(be, train, Augmenter.of(cfg, be, train.features(), cfg.batch()));
+        try (ResidentSplit data = new ResidentSplit(be, train, Augmenter.of(cfg, be, train.features(), cfg.batch()));
              IntVector order = be.ints(n)) {
             for (int epoch = epochsDone; epoch < cfg.epochs(); epoch++) {
                 be.write(order, epochOrder(cfg.seed(), epoch, n));
@@ -129,7 +129,7 @@ public final class Trainer {
      * step is the 1-based number of this optimizer step; returns the DST statistics when it
      * was an update step.
      */
-    public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, Evaluator data,
+    public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, ResidentSplit data,
                                            IntVector order, int off, int bs, float lr, long step) {
         timer.begin(Phase.DATA);
         if (data.augmenter == null) net.be.gather(data.x, data.y, order, off, bs, net.input(), net.labels);

@@ -20,11 +20,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.junit.jupiter.api.Assertions.*;
 
 class ProfilerTest {
-    /** A reference backend whose first {@code slowCalls} forward calls take 40 ms longer. */
-    static Backend slowStart(int slowCalls, AtomicInteger forwards) {
+    /** Extra time of a slow forward call: 10x the thresholds below, so a loaded machine cannot blur them. */
+    static final int SLOW_MS = 400;
+
+    /** A reference backend whose forward calls number {@code from}..{@code to} (1-based) take SLOW_MS longer. */
+    static Backend slowStart(int from, int to, AtomicInteger forwards) {
         ReferenceBackend ref = new ReferenceBackend();
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, (p, m, a) -> {
-            if (m.getName().equals("forward") && forwards.incrementAndGet() <= slowCalls) Thread.sleep(40);
+            if (m.getName().equals("forward")) {
+                int k = forwards.incrementAndGet();
+                if (k >= from && k <= to) Thread.sleep(SLOW_MS);
+            }
             try {
                 return m.invoke(ref, a);
             } catch (InvocationTargetException e) {
@@ -37,17 +43,18 @@ class ProfilerTest {
         RunConfig c = FlopCountTest.tiny("dense", 8, 1);
         int warmup = 3, steps = 4, layers = 2;
         Profiler.Options o = new Profiler.Options(warmup, steps, 1, 2, List.of("dense"), false, 1, 16, 8, 0.0);
-        // the calibration makes 1 warm + 3 timed forward calls; after it only the warm-up steps' forwards are slow
+        // the calibration makes 1 warm + 3 timed forward calls; after it the warm-up steps' forwards are slow
         AtomicInteger f2 = new AtomicInteger();
-        Backend be2 = slowStart(4 + warmup * layers, f2);
+        Backend be2 = slowStart(5, 4 + warmup * layers, f2);
         ProfileReport r = Profiler.run(c, o, be2, FlopCountTest.silent());
         ProfileReport.ModelProfile m = r.models().get(0);
         assertEquals(steps, m.stepsMeasured());
         assertEquals(2, m.samplesPerSecond().windows());
         assertTrue(f2.get() >= 4 + (warmup + steps) * layers, "every step ran a forward per layer");
-        // warm-up steps each took 80 ms of forward; a timed step of this 784-8-10 model takes well under that
-        assertTrue(m.stepMs().forward() < 40, "forward ms per timed step " + m.stepMs().forward() + " includes warm-up");
-        assertTrue(m.samplesPerSecond().p10() > 8 / 0.080, "a warm-up step's time leaked into a window");
+        // a warm-up step took 2 x 400 ms of forward, so one leaked into the 4 timed steps adds >= 200 ms per step and
+        // makes its 2-step window (16 samples) take >= 800 ms; a timed step of this 784-8-10 model takes a millisecond
+        assertTrue(m.stepMs().forward() < SLOW_MS / 4.0, "forward ms per timed step " + m.stepMs().forward() + " includes warm-up");
+        assertTrue(m.samplesPerSecond().p10() > 16 / (SLOW_MS / 1000.0), "a warm-up step's time leaked into a window");
         be2.close();
     }
 
