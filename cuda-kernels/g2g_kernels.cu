@@ -9,3 +9,4 @@
 #include "correlation.cu"
 #include "loss.cu"
 #include "elementwise.cu"
+#include "encoder.cu"

@@ -66,6 +66,9 @@ public final class RunRecorder {
         Map<String, Object> m = new LinkedHashMap<>(RunConfig.readMap(f));
         m.remove("g2g_version");
         m.remove("git_commit");
+        // runs written before these options existed read flattened pixels, unaugmented
+        m.putIfAbsent("encoder", "none");
+        m.putIfAbsent("augment", "none");
         return RunConfig.builder().setAll(m).build();
     }
 

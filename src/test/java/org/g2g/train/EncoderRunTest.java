@@ -103,4 +103,14 @@ class EncoderRunTest {
         String expect = String.format(Locale.ROOT, "test accuracy %.2f%%", 100 * s.testAccuracy());
         assertTrue(buf.toString().contains(expect), expect + " in " + buf);
     }
+
+    @Test
+    void runsWrittenBeforeTheEncoderOptionExistedReadAsFlattenedAndUnaugmented() throws Exception {
+        Path dir = tmp.resolve("old");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), "{\"dataset\": \"cifar10\", \"epochs\": 2}");
+        RunConfig c = RunRecorder.readConfig(dir);
+        assertEquals(org.g2g.config.EncoderKind.NONE, c.encoderKind());
+        assertEquals(org.g2g.config.Augmentation.NONE, c.augment());
+    }
 }
