@@ -450,6 +450,35 @@ public final class CudaBackend implements Backend, KernelTimes {
                 X.ptr(), X.ld, L.ptr(), YB.ptr());
     }
 
+    /** The patch encoder's gather and reshapes (cuda-kernels/encoder.cu copy_strips). */
+    @Override
+    public void copyStrips(Tensor src, Tensor dst, IntVector strips, int count, int width) {
+        CudaTensor S = dev(src), D = dev(dst);
+        CudaIntVector P = dev(strips);
+        if (count < 0 || 4L * count > strips.length) throw new IllegalArgumentException("copyStrips: bad shapes");
+        open();
+        long n = (long) count * width;
+        if (n == 0) return;
+        launch("copy_strips", strideGrid(n), 1, 1, EW_BLOCK, 1, count, width, S.ptr(), S.ld, D.ptr(), D.ld, P.ptr());
+    }
+
+    /** CIFAR's random crop and flip of a training batch (cuda-kernels/encoder.cu crop_flip). */
+    @Override
+    public void cropFlip(Tensor src, Tensor dst, IntVector params, int channels, int height, int width, int pad,
+                         int batch) {
+        CudaTensor S = dev(src), D = dev(dst);
+        CudaIntVector P = dev(params);
+        int rows = channels * height * width;
+        if (src.rows != rows || dst.rows != rows || batch > src.cols || batch > dst.cols || 3L * batch > params.length) {
+            throw new IllegalArgumentException("cropFlip: bad shapes");
+        }
+        open();
+        long n = (long) rows * batch;
+        if (n == 0) return;
+        launch("crop_flip", strideGrid(n), 1, 1, EW_BLOCK, 1, channels, height, width, pad, batch, S.ptr(), S.ld,
+                D.ptr(), D.ld, P.ptr());
+    }
+
     @Override
     public void close() { ctx.close(); }
 }
