@@ -7,8 +7,13 @@ synthetic data resident on the GPU (like g2g's device-resident dataset). Each sp
 F.linear(x, W * mask, b): dense FLOPs, so this is the "just mask a dense layer" reference point.
 Prints training samples/s; compare with `g2g profile --device cuda` (samples/s).
 
+Modes: eager (the default: one Python-issued launch sequence per step) and graphed (the whole
+step - forward, loss, backward, Adam with capturable=True - captured once as a CUDA graph
+and replayed; the batch is copied into static input tensors first). Graphed is the strongest
+PyTorch reference for a launch-bound step like this one; it needs a CUDA device.
+
 usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0|cpu] [--model g2g|dense]
-                                        [--threads N] [--tf32]
+                                        [--mode eager|graphed] [--threads N] [--tf32]
 With --model dense the layers are plain F.linear (the dense same-width baseline).
 """
 import argparse
@@ -73,6 +78,8 @@ def main():
     ap.add_argument("--model", default="g2g", choices=["g2g", "dense"])
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (g2g computes in plain fp32)")
+    ap.add_argument("--mode", default="eager", choices=["eager", "graphed"],
+                    help="eager, or the whole training step captured as one CUDA graph and replayed")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -82,20 +89,49 @@ def main():
     model = G2GNet([784, 1024, 1024, 1024, 10], 8, 1.0, 0.15, gen, dense=args.model == "dense").to(dev)
     density = 1.0 if args.model == "dense" else model.mask1.mean().item()
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    graphed = args.mode == "graphed"
+    if graphed and dev.type != "cuda":
+        raise SystemExit("--mode graphed needs a CUDA device")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4, capturable=graphed)
     n = 16384
     images = torch.rand(n, 784, device=dev)
     labels = torch.randint(0, 10, (n,), device=dev)
     per = n // args.batch
 
-    def step(t):
-        s = (t % per) * args.batch
-        x, y = images[s:s + args.batch], labels[s:s + args.batch]
+    def eager_step(x, y):
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return loss
+
+    if graphed:
+        # the documented whole-network capture: warm up on a side stream (allocator, autograd
+        # and Adam state), then capture one step that reads static input tensors
+        static_x = images[:args.batch].clone()
+        static_y = labels[:args.batch].clone()
+        side = torch.cuda.Stream(dev)
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                eager_step(static_x, static_y)
+        torch.cuda.current_stream(dev).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            static_loss = F.cross_entropy(model(static_x), static_y)
+            static_loss.backward()
+            opt.step()
+
+    def step(t):
+        s = (t % per) * args.batch
+        x, y = images[s:s + args.batch], labels[s:s + args.batch]
+        if not graphed:
+            return eager_step(x, y)
+        static_x.copy_(x)
+        static_y.copy_(y)
+        graph.replay()
+        return static_loss
 
     for t in range(20):
         step(t)
@@ -106,7 +142,7 @@ def main():
     sync()
     dt = time.perf_counter() - t0
     where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
-    print(f"pytorch eager {args.model} 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
+    print(f"pytorch {args.mode} {args.model} 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
           f"{args.steps * args.batch / dt:.0f} samples/s, {1000 * dt / args.steps:.3f} ms/step, "
           f"torch {torch.__version__}, {where}, tf32={args.tf32}, last loss {loss.item():.4f}")
 
