@@ -9,12 +9,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Loads the real Fashion-MNIST from the Debian package location when it is installed. */
 class RealFashionMnistTest {
-    @Test void loadsRealFashionMnistFast() {
+    @Test void loadsRealFashionMnist() {
         assumeTrue(Files.isDirectory(DataLocator.DEBIAN_FASHION_DIR),
                 DataLocator.DEBIAN_FASHION_DIR + " absent: `apt-get install dataset-fashion-mnist` to run this test");
         long t0 = System.nanoTime();
         Dataset d = DataLocator.load("fashion-mnist", DataLocator.DEBIAN_FASHION_DIR, "none", System.out);
         double secs = (System.nanoTime() - t0) / 1e9;
+        // the time is printed, not asserted: speed is checked by benchmark commands, not unit tests
         System.out.printf("real Fashion-MNIST loaded in %.3f s%n", secs);
         assertEquals(60000, d.train().n());
         assertEquals(10000, d.test().n());
@@ -33,7 +34,5 @@ class RealFashionMnistTest {
         double n = d.train().x().length, mean = sum / n;
         assertEquals(0.2860, mean, 5e-4);
         assertEquals(0.3530, Math.sqrt(sq / n - mean * mean), 5e-4);
-        // generous bound (shared CI machines); typical time is printed above
-        assertTrue(secs < 2.0, "loading took " + secs + " s");
     }
 }
