@@ -6,6 +6,8 @@
 //   spmm-tiled   spmm_tiled == spmm_rows bit for bit (same edge order, both fmaf), and within
 //                1e-5 relative of a double-precision sum; CSR form (bias, ReLU) and CSC form
 //                (perm, accumulate), 3 shared-memory slices, a partial column tile.
+//   edge-grad-tiled  edge_grad_tiled against edge_grad and a double reference (fp32 tolerance),
+//                several slices and batch chunks, a partial chunk, no edges.
 //   gemm-splitk  gemm_nt_splitk (splits 1, 3, 7) against gemm_nt and a double reference, modes
 //                0 (plain), 1 (hole mask) and 2 (norm scaling), 3 problems with index lists.
 #include <algorithm>
@@ -121,6 +123,38 @@ void spmm_case(int rows, int srcRows, int batch, double p, bool csc, int accumul
            csc ? "CSC form" : "CSR form", worst);
 }
 
+// The edge weight gradient of a random CSR (rows x xRows): edge_grad_tiled vs edge_grad vs a
+// double-precision sum (different summation orders: fp32 tolerance).
+void edge_grad_case(int rows, int xRows, int batch, double p) {
+    std::bernoulli_distribution keep(p);
+    std::vector<int> ptr{0}, col, row;
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < xRows; c++) if (keep(rng)) { col.push_back(c); row.push_back(r); }
+        ptr.push_back((int)col.size());
+    }
+    int edges = (int)col.size();
+    const int ldx = batch + 1, ldy = batch + 6;
+    std::vector<float> x = randoms((size_t)xRows * ldx), dy = randoms((size_t)rows * ldy), poison(std::max(1, edges), NAN);
+    CUdeviceptr dPtr = upload(ptr), dCol = upload(col), dRow = upload(row), dX = upload(x), dDy = upload(dy), g1 = upload(poison),
+                g2 = upload(poison);
+    void* a1[] = {&edges, &batch, &dRow, &dCol, &dX, (void*)&ldx, &dDy, (void*)&ldy, &g1};
+    if (edges > 0) launch("edge_grad", (edges + 7) / 8, 1, 1, 256, a1);
+    void* a2[] = {&rows, &batch, &dPtr, &dCol, &dX, (void*)&ldx, &xRows, &dDy, (void*)&ldy, &g2};
+    launch("edge_grad_tiled", (rows + 31) / 32, 1, 1, 256, a2);
+    std::vector<float> G1 = download<float>(g1, poison.size()), G2 = download<float>(g2, poison.size());
+    double worst = 0, worstOld = 0;
+    for (int e = 0; e < edges; e++) {
+        double want = 0;
+        for (int b = 0; b < batch; b++) want += (double)dy[(size_t)row[e] * ldy + b] * x[(size_t)col[e] * ldx + b];
+        worst = std::max(worst, rel(G2[e], want));
+        worstOld = std::max(worstOld, rel(G1[e], want));
+        if (std::isnan(G2[e])) die("edge-grad-tiled", "edge " + std::to_string(e) + " not written");
+    }
+    const double tol = 4e-6 * std::sqrt((double)batch) * 4;
+    if (worst > tol) die("edge-grad-tiled", "relative error " + std::to_string(worst) + " (edge_grad: " + std::to_string(worstOld) + ")");
+    printf("  edge_grad_tiled %dx%d batch %d edges %d: max rel err %.2e (edge_grad %.2e)\n", rows, xRows, batch, edges, worst, worstOld);
+}
+
 // Z group problems C_z (M x N) = A_z(idx) B_z(idx)^T over K, as a weight gradient dY X^T.
 void gemm_case(int M, int N, int K, int Z, int mode, int splits) {
     const int lda = K + 2, ldb = K + 1, ldc = N + 3;
@@ -177,13 +211,18 @@ int main(int argc, char** argv) {
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
     // an emulation image naming the kernels we launch (the fatbin path is the backend's)
-    const char image[] = "G2GEMU1\nspmm_rows\0spmm_tiled\0gemm_nt\0gemm_nt_splitk\0";
+    const char image[] = "G2GEMU1\nspmm_rows\0spmm_tiled\0edge_grad\0edge_grad_tiled\0gemm_nt\0gemm_nt_splitk\0";
     if (CUresult r = cuModuleLoadData(&g_mod, image)) die(c, "module: " + why(r));
     if (c == "spmm-tiled") {
         spmm_case(77, 300, 45, 0.08, false, 0, 1);   // forward form: 3 slices, partial tiles
         spmm_case(130, 64, 33, 0.2, true, 1, 0);     // input-gradient form: perm, accumulate
         spmm_case(5, 1000, 7, 0.01, false, 1, 1);    // long rows, many slices, tiny batch
         spmm_case(40, 129, 32, 0.0, false, 0, 0);    // no edges at all
+    } else if (c == "edge-grad-tiled") {
+        edge_grad_case(77, 300, 45, 0.08);   // 3 slices, 2 batch chunks (one partial)
+        edge_grad_case(130, 64, 256, 0.2);   // 8 full batch chunks
+        edge_grad_case(5, 1000, 7, 0.02);    // long rows, many slices, tiny batch
+        edge_grad_case(40, 129, 32, 0.0);    // no edges at all
     } else if (c == "gemm-splitk") {
         for (int mode = 0; mode < 3; mode++)
             for (int splits : {1, 3, 7}) gemm_case(70, 50, 300, 3, mode, splits);

@@ -55,10 +55,10 @@ class EmulatorSelfTest {
 
     /**
      * Issue 12's kernels against C++ references and the kernels they replace (kernel_parity.cc):
-     * spmm_tiled bit-identical to spmm_rows; gemm_nt_splitk within fp32 tolerance of gemm_nt.
+     * spmm_tiled bit-identical to spmm_rows; edge_grad_tiled and gemm_nt_splitk within fp32 tolerance.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"spmm-tiled", "gemm-splitk"})
+    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk"})
     void kernelParity(String kase) throws Exception {
         System.out.print(run("kernel-parity", kase, Map.of()));
     }
