@@ -274,6 +274,13 @@ struct Block {
     void settle(Fiber& f) {
         if (f.state == EXITED) {
             live--;
+            // CUDA: a __syncthreads must be reached by every thread of the block or by none. A
+            // thread that exits while others wait at one (or before others reach one, below) is
+            // a divergent barrier, even where a GPU happens to release it.
+            if (at_barrier > 0) {
+                err = "divergent __syncthreads: thread " + tid(f) + " exited while " + where_all(n, AT_BARRIER);
+                return;
+            }
             // a lane of its warp waiting for it at a warp operation would wait forever
             for (int l = 0; l < 32; l++) {
                 Fiber* o = lane_fiber(f.warp, l);
@@ -284,6 +291,11 @@ struct Block {
                 }
             }
         } else if (f.state == AT_BARRIER) {
+            if (live < n) {
+                err = "divergent __syncthreads at " + site(f) + ": reached after " + std::to_string(n - live) +
+                      " thread(s) of the block exited";
+                return;
+            }
             at_barrier++;
         } else if (f.state == AT_WARP) {
             arrive_warp(f);

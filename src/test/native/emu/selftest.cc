@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     cuDeviceGet(&dev, 0);
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
-    const char image[] = "G2GEMU1\ngood_sum\0divergent_barrier\0write_past_end\0shuffle_exited_lane\0deadlock\0fill\0";
+    const char image[] = "G2GEMU1\ngood_sum\0divergent_barrier\0write_past_end\0shuffle_exited_lane\0deadlock\0fill\0barrier_after_exit\0";
     if ((r = cuModuleLoadData(&mod, image))) return failed(c, "module " + why(r));
     auto fn = [&](const char* name) { H f = nullptr; cuModuleGetFunction(&f, mod, name); return f; };
     cuStreamCreate(&stream, 0);
@@ -93,6 +93,11 @@ int main(int argc, char** argv) {
     if (cs == "divergent-barrier") {
         void* p[] = {&out};
         cuLaunchKernel(fn("divergent_barrier"), 1, 1, 1, 64, 1, 1, 0, stream, p, nullptr);
+        return expect(c, cuStreamSynchronize(stream), 719, "divergent __syncthreads");
+    }
+    if (cs == "barrier-after-exit") {
+        void* p[] = {&out};
+        cuLaunchKernel(fn("barrier_after_exit"), 1, 1, 1, 64, 1, 1, 0, stream, p, nullptr);
         return expect(c, cuStreamSynchronize(stream), 719, "divergent __syncthreads");
     }
     if (cs == "out-of-bounds") {

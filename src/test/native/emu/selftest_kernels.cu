@@ -27,6 +27,13 @@ extern "C" __global__ void divergent_barrier(float* out) {
     }
 }
 
+// Bug: the second warp leaves, the first waits at a barrier the block does not reach together.
+extern "C" __global__ void barrier_after_exit(float* out) {
+    if (threadIdx.x >= 32) return;
+    out[threadIdx.x] = 1.f;
+    __syncthreads();
+}
+
 // Bug: writes one element past the end (n + 1 threads for n floats).
 extern "C" __global__ void write_past_end(int n, float* a) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

@@ -47,7 +47,7 @@ class EmulatorSelfTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"good", "divergent-barrier", "out-of-bounds", "exited-lane", "deadlock", "wrong-pointer",
+    @ValueSource(strings = {"good", "divergent-barrier", "barrier-after-exit", "out-of-bounds", "exited-lane", "deadlock", "wrong-pointer",
             "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph"})
     void checkFires(String kase) throws Exception {
         run(kase, Map.of());
@@ -70,7 +70,7 @@ class EmulatorSelfTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"divergent-barrier", "out-of-bounds", "exited-lane", "deadlock"})
+    @ValueSource(strings = {"divergent-barrier", "barrier-after-exit", "out-of-bounds", "exited-lane", "deadlock"})
     void diagnosticNamesKernelBlockAndLine(String kase) throws Exception {
         String out = run(kase, Map.of());
         assertTrue(out.contains("block (0,0,0)") || out.contains("block (1,0,0)"), out);
