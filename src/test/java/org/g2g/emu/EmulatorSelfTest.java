@@ -19,10 +19,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The emulated CUDA device's own checks fire: native/emu's emu-selftest runs one kernel or call
  * with a planted bug per case (src/test/native/emu) and says PASS only when the emulator caught
  * it with the expected error code and diagnostic, or (case "good") when a correct kernel gives
- * the right number; kernel-parity checks new kernels against references. Runs in the gpu-emulated
- * surefire execution, beside the GPU tests it guards.
+ * the right number; kernel-parity checks new kernels against references. Tagged "emulator": it runs
+ * only in the gpu-emulated surefire execution, beside the GPU tests it guards (not on a real GPU).
  */
-@Tag("gpu")
+@Tag("emulator")
 class EmulatorSelfTest {
     private static Path driver(String name) {
         String bin = System.getenv("G2G_EMU_BIN");
