@@ -57,9 +57,9 @@ public final class DataLocator {
         long t0 = System.nanoTime();
         Dataset d = src.read(dir);
         st.apply(d);
-        out.printf(Locale.ROOT, "data: %s from %s: %d train, %d test, %d features, %d classes, standardise %s (%.2f s)%n",
-                src.name, dir, d.train().n(), d.test().n(), d.features(), d.classes(), st.label(),
-                (System.nanoTime() - t0) / 1e9);
+        out.printf(Locale.ROOT, "data: %s from %s: %d train, %d test, %d features, %d classes%s (%.2f s)%n",
+                src.name, dir, d.train().n(), d.test().n(), d.features(), d.classes(),
+                st == Standardise.NONE ? "" : ", standardise " + st.label(), (System.nanoTime() - t0) / 1e9);
         return d;
     }
 

@@ -5,10 +5,10 @@ import org.g2g.UserError;
 import java.util.Locale;
 
 /**
- * Optional feature standardisation, x' = (x - mean) / std. Statistics always come from the
- * training split only and are applied to both splits, so no test information leaks into
- * training. Population std (divide by n). Applied in place: the loader owns the arrays and
- * a copy of Fashion-MNIST train would cost another 190 MB.
+ * Optional feature standardisation, x' = (x - mean) / std. Statistics come from the images
+ * trained on only and are applied to every split, so no validation or test information leaks
+ * into training. Applied in place: the loader owns the arrays and a copy of Fashion-MNIST
+ * train would cost another 190 MB.
  */
 public enum Standardise {
     /** Keep pixels in [0,1]. */
@@ -39,11 +39,31 @@ public enum Standardise {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** Standardises d.train() and d.test() in place with the training statistics. */
-    public void apply(Dataset d) {
-        if (this == NONE) return;
-        Split tr = d.train();
-        int f = d.features();
+    /**
+     * Fitted statistics: x' = (x - mean[k]) / std[k] per feature k (GLOBAL repeats one value).
+     * std is the divisor actually used: 1 for a constant feature. Stored in model.safetensors
+     * so a model can be fed outside g2g.
+     */
+    public record Stats(Standardise kind, float[] mean, float[] std) {
+        /** Standardises s in place; a float division, so numpy's (x - mean) / std gives the same bits. */
+        public void apply(Split s) {
+            if (kind == NONE || s == null) return;
+            int f = s.features();
+            float[] x = s.x();
+            for (int n = 0; n < s.n(); n++) {
+                int base = n * f;
+                for (int k = 0; k < f; k++) x[base + k] = (x[base + k] - mean[k]) / std[k];
+            }
+        }
+    }
+
+    /**
+     * The statistics of train (the images actually trained on: after --limit-train and
+     * --val-split, so held-out images do not leak into them). Population std (divide by n).
+     */
+    public Stats fit(Split tr) {
+        int f = tr.features();
+        if (this == NONE) return new Stats(NONE, new float[0], new float[0]);
         double[] mean = new double[this == GLOBAL ? 1 : f];
         double[] var = new double[mean.length];
         // two passes (mean, then squared deviations): one-pass sum-of-squares loses digits
@@ -59,24 +79,22 @@ public enum Standardise {
                 var[j] += dev * dev;
             }
         }
-        float[] m = new float[f], inv = new float[f];
+        float[] m = new float[f], sd = new float[f];
         for (int k = 0; k < f; k++) {
             int j = this == GLOBAL ? 0 : k;
             double std = Math.sqrt(var[j] / count);
             m[k] = (float) mean[j];
-            inv[k] = (float) (std < MIN_STD ? 1.0 : 1.0 / std);
+            sd[k] = (float) (std < MIN_STD ? 1.0 : std);
         }
-        transform(tr, m, inv);
-        transform(d.test(), m, inv);
+        return new Stats(this, m, sd);
     }
 
-    private static void transform(Split sp, float[] mean, float[] inv) {
-        int f = sp.features();
-        float[] x = sp.x();
-        for (int s = 0; s < sp.n(); s++) {
-            int base = s * f;
-            for (int k = 0; k < f; k++) x[base + k] = (x[base + k] - mean[k]) * inv[k];
-        }
+    /** Standardises d.train() and d.test() in place with the statistics of d.train(). */
+    public Stats apply(Dataset d) {
+        Stats st = fit(d.train());
+        st.apply(d.train());
+        st.apply(d.test());
+        return st;
     }
 
     @Override

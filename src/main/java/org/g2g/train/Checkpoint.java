@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything needed to continue a run exactly: weights, masks (with group labels), optimizer
@@ -93,12 +94,10 @@ public final class Checkpoint {
         SafeTensors.write(file, c);
     }
 
-    /** The deployable model: weights, biases and uint8 masks of every layer. */
-    public static void saveModel(Path file, Network net, String configJson) {
+    /** The deployable model: weights, biases and uint8 masks of every layer, and {@link ModelMetadata}. */
+    public static void saveModel(Path file, Network net, Map<String, String> metadata) {
         SafeTensors.Contents c = new SafeTensors.Contents();
-        c.metadata.put("format", "g2g-model-1");
-        c.metadata.put("depth", Integer.toString(net.depth()));
-        c.metadata.put("config", configJson);
+        c.metadata.putAll(metadata);
         for (int l = 0; l < net.depth(); l++) {
             Layer L = net.layers[l];
             putLayer(c, "layers." + l, L.mask, L.denseWeights(net.be), net.be.read(L.b));

@@ -23,6 +23,8 @@ import java.util.Map;
  */
 public final class RunRecorder {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** One-line JSON, for values inside other formats (safetensors metadata, CSV cells). */
+    public static final ObjectMapper COMPACT_JSON = new ObjectMapper();
 
     public final Path dir;
     private final List<String> metricRows = new ArrayList<>();

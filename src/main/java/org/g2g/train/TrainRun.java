@@ -7,8 +7,10 @@ import org.g2g.device.Backends;
 import org.g2g.config.RunConfig;
 import org.g2g.data.DataLocator;
 import org.g2g.data.Dataset;
+import org.g2g.data.ImageFormat;
 import org.g2g.data.Split;
 import org.g2g.data.Splits;
+import org.g2g.data.Standardise;
 import org.g2g.dst.DynamicSparseTraining;
 import org.g2g.io.WriterLock;
 import org.g2g.model.Architecture;
@@ -32,11 +34,15 @@ import java.util.Random;
 public final class TrainRun {
     private TrainRun() {}
 
-    /** Data after --limit-train/--limit-test and --val-split. */
-    public record Data(Dataset dataset, Split train, Split val, Split test) {}
+    /**
+     * Data after --limit-train/--limit-test and --val-split, standardised (--standardize) with
+     * the statistics of the images trained on, which are kept for the model's metadata.
+     */
+    public record Data(Dataset dataset, Split train, Split val, Split test, Standardise.Stats standardisation) {}
 
     public static Data loadData(RunConfig c, PrintStream log) {
-        Dataset d = DataLocator.load(c.dataset(), c.data() == null ? null : Path.of(c.data()), c.standardize(), log);
+        Standardise kind = Standardise.parse(c.standardize()); // option errors before any I/O
+        Dataset d = DataLocator.load(c.dataset(), c.data() == null ? null : Path.of(c.data()), "none", log);
         Split train = d.train();
         if (c.limitTrain() > 0) train = Splits.limit(train, c.limitTrain());
         Split test = d.test();
@@ -47,7 +53,15 @@ public final class TrainRun {
             train = h.train();
             val = h.validation();
         }
-        return new Data(d, train, val, test);
+        Standardise.Stats st = kind.fit(train);
+        st.apply(train);
+        st.apply(val);
+        st.apply(test);
+        if (kind != Standardise.NONE) {
+            log.println("data: standardised (" + kind.label() + ") with the statistics of the " + train.n()
+                    + " training images");
+        }
+        return new Data(d, train, val, test, st);
     }
 
     public static String configJson(RunConfig c) {
@@ -158,7 +172,8 @@ public final class TrainRun {
              ResidentSplit val = data.val() == null ? null : new ResidentSplit(be, data.val());
              ResidentSplit test = new ResidentSplit(be, data.test())) {
             Trainer t = new Trainer(c, net, dst, rec, multi(listener, new Progress(log, Progress.isTerminal(),
-                    ckpt == null ? 0 : ckpt.step, total)), json, false);
+                    ckpt == null ? 0 : ckpt.step, total)), json,
+                    ModelMetadata.of(c, json, ImageFormat.of(ds), data.standardisation(), arch), false);
             if (ckpt != null) {
                 ckpt.restoreInto(net, dst);
                 rec.restoreRows(ckpt.metricRows, ckpt.dstRows);

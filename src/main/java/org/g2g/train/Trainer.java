@@ -9,6 +9,7 @@ import org.g2g.dst.DstStats;
 import org.g2g.dst.DynamicSparseTraining;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -26,6 +27,7 @@ public final class Trainer {
     private final RunRecorder rec;
     private final TrainListener listener;
     private final String configJson;
+    private final Map<String, String> modelMetadata;
     public final PhaseTimer timer;
     private long step;
     private int epochsDone;
@@ -34,13 +36,14 @@ public final class Trainer {
     private long stepsThisSession;
 
     public Trainer(RunConfig cfg, Network net, DynamicSparseTraining dst, RunRecorder rec, TrainListener listener,
-                   String configJson, boolean syncTimer) {
+                   String configJson, Map<String, String> modelMetadata, boolean syncTimer) {
         this.cfg = cfg;
         this.net = net;
         this.dst = dst;
         this.rec = rec;
         this.listener = listener;
         this.configJson = configJson;
+        this.modelMetadata = modelMetadata;
         this.timer = new PhaseTimer(net.be, syncTimer);
     }
 
@@ -117,7 +120,7 @@ public final class Trainer {
                 Checkpoint.save(rec.checkpoint(), net, dst, epochsDone, step, trainSeconds, rec.metricRows(),
                         rec.dstRows(), configJson);
                 rec.flushCsv();
-                Checkpoint.saveModel(rec.model(), net, configJson);
+                Checkpoint.saveModel(rec.model(), net, modelMetadata);
                 listener.onEpoch(m, cfg.epochs());
             }
         }
