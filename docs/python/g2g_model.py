@@ -29,9 +29,10 @@ def load_model(path):
         meta = {k: json.loads(v) if k in JSON_KEYS else v for k, v in f.metadata().items()}
         layers = [(f.get_tensor(f"layers.{l}.weight"), f.get_tensor(f"layers.{l}.bias"))
                   for l in range(meta["depth"])]
+        encoder = (f.get_tensor("encoder.weight"), f.get_tensor("encoder.bias")) if meta["encoder"] == "patch" else None
     assert meta["format"] == "g2g-model-1", meta["format"]
     assert meta["activation"] == "relu" and meta["output"] == "logits"
-    return meta, layers
+    return meta, encoder, layers
 
 
 def read_bytes(path):
@@ -70,6 +71,17 @@ def preprocess(x_uint8, meta):
     return x
 
 
+def encode_numpy(x, meta, encoder):
+    """The patch encoder: a convolution with kernel = stride = patch size, ReLU, then the features
+    patch by patch (row-major over the grid), all channels of a patch together."""
+    w, b = encoder                           # out x C x ph x pw
+    c, h, wd = meta["input_shape"]
+    rows, cols = (int(v) for v in meta["encoder.patches"].split("x"))
+    img = x.reshape(-1, c, rows, h // rows, cols, wd // cols)
+    z = np.einsum("bcrysx,ocyx->brso", img, w) + b
+    return np.maximum(z, 0).reshape(len(x), -1)
+
+
 def forward_numpy(x, layers):
     for l, (w, b) in enumerate(layers):
         x = x @ w.T + b                      # w is out x in, zero off the mask
@@ -78,9 +90,18 @@ def forward_numpy(x, layers):
     return x
 
 
-def torch_model(layers):
+def torch_model(meta, encoder, layers):
     import torch
     mods = []
+    if encoder is not None:
+        w, b = encoder
+        c, h, wd = meta["input_shape"]
+        conv = torch.nn.Conv2d(w.shape[1], w.shape[0], kernel_size=w.shape[2:], stride=w.shape[2:])
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(w))
+            conv.bias.copy_(torch.from_numpy(b))
+        mods += [torch.nn.Unflatten(1, (c, h, wd)), conv, torch.nn.ReLU(),
+                 torch.nn.Flatten(2), Transpose(), torch.nn.Flatten(1)]  # (B, O, R*C) -> patch-major
     for l, (w, b) in enumerate(layers):
         lin = torch.nn.Linear(w.shape[1], w.shape[0])
         with torch.no_grad():
@@ -92,19 +113,25 @@ def torch_model(layers):
     return torch.nn.Sequential(*mods).eval()
 
 
+class Transpose(__import__("torch").nn.Module):
+    def forward(self, z):
+        return z.transpose(1, 2)
+
+
 def main():
     model_file = sys.argv[1]
     data_dir = sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist"
-    meta, layers = load_model(model_file)
+    meta, encoder, layers = load_model(model_file)
     x_raw, y = load_test_set(data_dir, meta)
     x = preprocess(x_raw, meta)
     print(f"model: {meta['model']} widths {meta['widths']} trained on {meta['dataset']} "
           f"(standardize {meta['standardize']}, g2g {meta['g2g_version']}, config {meta['config_sha256'][:12]})")
-    pred = forward_numpy(x, layers).argmax(axis=1)
+    h = x if encoder is None else encode_numpy(x, meta, encoder)
+    pred = forward_numpy(h, layers).argmax(axis=1)
     print(f"numpy:   test accuracy {100 * (pred == y).mean():.2f}% ({len(y)} images)")
     import torch
     with torch.no_grad():
-        logits = torch_model(layers)(torch.from_numpy(x))
+        logits = torch_model(meta, encoder, layers)(torch.from_numpy(x))
         prob = torch.softmax(logits, dim=1)
     tp = logits.argmax(dim=1).numpy()
     print(f"PyTorch: test accuracy {100 * (tp == y).mean():.2f}% ({len(y)} images)")
