@@ -63,6 +63,9 @@ public final class Keys {
         Key.of("seed", Long.class, 1L, "random seed: masks, init, data order, DST"),
         // execution
         Key.of("threads", Integer.class, 0, "CPU threads (0 = all cores)").range(0, 4096),
+        Key.of("log-every", Integer.class, 20, "steps per row of metrics_steps.csv and TensorBoard point (0 = off)")
+                .range(0, INF),
+        Key.of("tensorboard", Boolean.class, true, "write TensorBoard event files into the run directory"),
         Key.of("device", String.class, "auto", "auto, cpu, cuda or cuda:N"),
         Key.choice("sparse-engine", "custom", "CUDA engine for inter-group edges", "custom", "cusparse")
     );

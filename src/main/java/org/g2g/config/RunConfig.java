@@ -162,12 +162,15 @@ public final class RunConfig {
     public LrScheduleKind lrScheduleKind() { return resolved.lrSchedule(); }
     public long seed() { return (Long) values.get("seed"); }
     public int threads() { return (Integer) values.get("threads"); }
+    public int logEvery() { return (Integer) values.get("log-every"); }
+    public boolean tensorboard() { return (Boolean) values.get("tensorboard"); }
     public DeviceSpec deviceSpec() { return resolved.device(); }
     public String sparseEngine() { return (String) values.get("sparse-engine"); }
 
     /** Keys whose differences do not change what a run computes (ok to differ on --resume). */
     public static boolean isExecutionOnly(String key) {
-        return key.equals("device") || key.equals("threads") || key.equals("data") || key.equals("sparse-engine");
+        return key.equals("device") || key.equals("threads") || key.equals("data") || key.equals("sparse-engine")
+                || key.equals("log-every") || key.equals("tensorboard");
     }
 
     /** Keys (other than execution-only ones) on which two configs differ, as "key: a -> b". */

@@ -7,5 +7,8 @@ public interface TrainListener {
 
     default void onEpoch(EpochMetrics m, int epochs) {}
 
+    /** Every --log-every steps (and at the end of an epoch): the metrics of the steps since the last call. */
+    default void onWindow(StepMetrics m) {}
+
     TrainListener NONE = new TrainListener() {};
 }

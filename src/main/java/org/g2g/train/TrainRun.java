@@ -170,9 +170,10 @@ public final class TrainRun {
         try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0, e0);
              DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
              ResidentSplit val = data.val() == null ? null : new ResidentSplit(be, data.val());
-             ResidentSplit test = new ResidentSplit(be, data.test())) {
-            Trainer t = new Trainer(c, net, dst, rec, multi(listener, new Progress(log, Progress.isTerminal(),
-                    ckpt == null ? 0 : ckpt.step, total)), json,
+             ResidentSplit test = new ResidentSplit(be, data.test());
+             StepLog steps = new StepLog(rec.dir, c.tensorboard(), ckpt == null ? 0 : ckpt.step)) {
+            Trainer t = new Trainer(c, net, dst, rec, multi(multi(listener, new Progress(log, Progress.isTerminal(),
+                    ckpt == null ? 0 : ckpt.step, total)), steps), json,
                     ModelMetadata.of(c, json, ImageFormat.of(ds), data.standardisation(), arch), false);
             if (ckpt != null) {
                 ckpt.restoreInto(net, dst);
@@ -212,6 +213,7 @@ public final class TrainRun {
         return new TrainListener() {
             @Override public void onStep(long s, int e, int bi, int nb, double sps) { b.onStep(s, e, bi, nb, sps); a.onStep(s, e, bi, nb, sps); }
             @Override public void onEpoch(EpochMetrics m, int epochs) { b.onEpoch(m, epochs); a.onEpoch(m, epochs); }
+            @Override public void onWindow(StepMetrics m) { b.onWindow(m); a.onWindow(m); }
         };
     }
 

@@ -88,6 +88,9 @@ public final class Trainer {
                 net.takeStats();
                 long t0 = System.nanoTime();
                 double lr = lrs.at(step);
+                // the epoch's loss sum, correct count, samples and seconds at the end of the last --log-every window
+                double lossMark = 0, correctMark = 0, secsMark = 0;
+                int samplesMark = 0;
                 for (int bi = 0; bi < batches; bi++) {
                     int off = bi * cfg.batch();
                     int bs = Math.min(cfg.batch(), n - off);
@@ -99,6 +102,17 @@ public final class Trainer {
                     if (step % CHECK_EVERY == 0) checkFinite(be.read(net.stats)[0], epoch);
                     double secs = (System.nanoTime() - t0) / 1e9;
                     listener.onStep(step, epoch, bi + 1, batches, (off + bs) / Math.max(secs, 1e-9));
+                    if (cfg.logEvery() > 0 && (step % cfg.logEvery() == 0 || bi == batches - 1)) {
+                        // the epoch's running loss/correct sums, differenced: one device read per window
+                        float[] sums = be.read(net.stats);
+                        int samples = off + bs - samplesMark;
+                        listener.onWindow(new StepMetrics(step, epoch + 1, (sums[0] - lossMark) / samples,
+                                (sums[1] - correctMark) / samples, lr, samples / Math.max(secs - secsMark, 1e-9)));
+                        lossMark = sums[0];
+                        correctMark = sums[1];
+                        samplesMark = off + bs;
+                        secsMark = secs;
+                    }
                 }
                 be.sync();
                 double secs = (System.nanoTime() - t0) / 1e9;
