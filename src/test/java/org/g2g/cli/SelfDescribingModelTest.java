@@ -189,6 +189,88 @@ class SelfDescribingModelTest {
         assertTrue(agree >= n - 1, agree + " of " + n + " predictions agree with the naive forward");
     }
 
+    /**
+     * g2g export --format onnx, read back with the generated protobuf classes and run by a small
+     * interpreter of the ops it uses: the same predictions as the model file run with naive loops.
+     */
+    @Test
+    void onnxExportComputesTheModel() throws Exception {
+        Path onnx = tmp.resolve("m.onnx");
+        Out o = main("export", "--run", run.toString(), "--format", "onnx", "--out", onnx.toString());
+        assertEquals(0, o.code, o.err);
+        org.g2g.io.OnnxProto.ModelProto m = org.g2g.io.OnnxProto.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(onnx));
+        assertTrue(m.getOpsetImport(0).getVersion() >= 17);
+        SafeTensors.Contents st = SafeTensors.read(run.resolve("model.safetensors"));
+        Map<String, float[]> values = new java.util.HashMap<>();
+        Map<String, long[]> dims = new java.util.HashMap<>();
+        for (var t : m.getGraph().getInitializerList()) {
+            java.nio.FloatBuffer fb = java.nio.ByteBuffer.wrap(t.getRawData().toByteArray())
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            float[] a = new float[fb.remaining()];
+            fb.get(a);
+            values.put(t.getName(), a);
+            dims.put(t.getName(), t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+        }
+        float[] w0 = values.get("layers.0.weight");
+        byte[] mask0 = st.tensors.get("layers.0.mask").bytesU8();
+        assertArrayEquals(st.tensors.get("layers.0.weight").floats(), w0, 0f);
+        for (int k = 0; k < w0.length; k++) if (mask0[k] == 0) assertEquals(0f, w0[k], "masked weight " + k);
+
+        float[] x = pixels(data.resolve("t10k-images-idx3-ubyte.gz"));
+        int f = 100, n = x.length / f;
+        Map<String, float[]> act = new java.util.HashMap<>(values);
+        Map<String, Integer> width = new java.util.HashMap<>();
+        act.put("pixels", x);
+        width.put("pixels", f);
+        for (var node : m.getGraph().getNodeList()) {
+            float[] a = act.get(node.getInput(0));
+            int wa = width.get(node.getInput(0));
+            float[] r = new float[0];
+            int wr = wa;
+            switch (node.getOpType()) {
+                case "Sub", "Div" -> {
+                    float[] b = act.get(node.getInput(1));
+                    r = new float[a.length];
+                    for (int k = 0; k < a.length; k++) r[k] = node.getOpType().equals("Sub") ? a[k] - b[k % wa] : a[k] / b[k % wa];
+                }
+                case "Relu" -> {
+                    r = new float[a.length];
+                    for (int k = 0; k < a.length; k++) r[k] = Math.max(0, a[k]);
+                }
+                case "Gemm" -> {
+                    float[] w = act.get(node.getInput(1)), b = act.get(node.getInput(2));
+                    assertEquals(1, node.getAttribute(0).getI(), "transB");
+                    wr = (int) dims.get(node.getInput(1))[0];
+                    r = new float[n * wr];
+                    for (int s = 0; s < n; s++) {
+                        for (int i = 0; i < wr; i++) {
+                            double z = b[i];
+                            for (int j = 0; j < wa; j++) z += (double) a[s * wa + j] * w[i * wa + j];
+                            r[s * wr + i] = (float) z;
+                        }
+                    }
+                }
+                case "Softmax" -> r = a; // argmax is unchanged
+                default -> fail("unexpected op " + node.getOpType());
+            }
+            act.put(node.getOutput(0), r);
+            width.put(node.getOutput(0), wr);
+        }
+        float[] logits = act.get("logits");
+        int k = width.get("logits");
+        assertEquals(10, k);
+        Out pr = main("predict", "--run", run.toString(), "--input", data.resolve("t10k-images-idx3-ubyte.gz").toString(),
+                "--threads", "2");
+        String[] lines = pr.out.strip().split("\n");
+        int agree = 0;
+        for (int s = 0; s < n; s++) {
+            int arg = 0;
+            for (int i = 1; i < k; i++) if (logits[s * k + i] > logits[s * k + arg]) arg = i;
+            if (Integer.parseInt(lines[s + 1].split(",")[1]) == arg) agree++;
+        }
+        assertTrue(agree >= n - 1, agree + " of " + n + " ONNX predictions agree with g2g predict");
+    }
+
     @Test
     void predictRefusesAFileOfNeitherFormat() throws Exception {
         Path bad = java.nio.file.Files.write(tmp.resolve("bad.bin"), new byte[]{1, 2, 3, 4, 5});
