@@ -33,10 +33,21 @@ public final class CpuBackend extends HostOps implements Backend {
     private final WorkPool pool;
     private final CpuWorkspace work = new CpuWorkspace();
 
-    public CpuBackend(int threads) {
+    /** Non-null when OpenBLAS multiplies the dense blocks. */
+    private final BlasLayers blas;
+
+    /** With the dense engine the environment asks for ({@link DenseEngine#fromEnvironment()}). */
+    public CpuBackend(int threads) { this(threads, DenseEngine.fromEnvironment()); }
+
+    /** OPENBLAS falls back to the Vector API kernels where OpenBLAS does not load ({@link #description()} says so). */
+    public CpuBackend(int threads, DenseEngine engine) {
         int n = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = new WorkPool(n);
+        this.blas = engine == DenseEngine.OPENBLAS && NativeBlas.available() ? new BlasLayers(pool, work) : null;
     }
+
+    /** Who multiplies the dense blocks in this backend. */
+    public DenseEngine denseEngine() { return blas != null ? DenseEngine.OPENBLAS : DenseEngine.VECTOR; }
 
     public int threads() { return pool.threads; }
 
@@ -46,7 +57,9 @@ public final class CpuBackend extends HostOps implements Backend {
     public String description() {
         return "CPU (" + System.getProperty("os.arch") + "), " + pool.threads + " threads, Vector API "
                 + S.vectorBitSize() + "-bit (" + L + " floats), rows 64-byte aligned: "
-                + (objectAlignment() >= 64 ? "yes" : "no (pass -XX:ObjectAlignmentInBytes=64, ~30% faster)");
+                + (objectAlignment() >= 64 ? "yes" : "no (pass -XX:ObjectAlignmentInBytes=64, ~30% faster)")
+                + "; dense blocks: " + (blas != null ? NativeBlas.STATUS : "Vector API kernels"
+                        + (DenseEngine.fromEnvironment() == DenseEngine.OPENBLAS ? " (" + NativeBlas.STATUS + ")" : ""));
     }
 
     /** The JVM's object alignment: rows are 64-byte aligned only when objects are. */
@@ -117,6 +130,10 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] W = CpuTensor.of(w), B = CpuTensor.of(bias), Y = CpuTensor.of(y);
         int ldx = x.ld, ldy = y.ld;
         int wo = CpuTensor.off(w), bo = CpuTensor.off(bias), yb = CpuTensor.off(y);
+        if (blas != null) {
+            blas.forward(p, W, wo, B, bo, CpuTensor.of(x), CpuTensor.off(x), ldx, Y, yb, ldy, batch, relu, c);
+            return;
+        }
         // inputs in group order: a block's rows are then contiguous, whatever the grouping
         float[] X = l.colIdentity ? CpuTensor.of(x) : permutedCopy(x, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
@@ -180,6 +197,10 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] W = CpuTensor.of(w), D = CpuTensor.of(dx);
         int ldg = dy.ld, ldd = dx.ld;
         int wo = CpuTensor.off(w), db = CpuTensor.off(dx);
+        if (blas != null) {
+            blas.backwardInput(p, W, wo, CpuTensor.of(dy), CpuTensor.off(dy), ldg, D, db, ldd, batch, c);
+            return;
+        }
         // output gradients in group order: a block's rows are then contiguous, whatever the grouping
         float[] G = l.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, l.rowOrder, work.g(p.out, ldg), c);
         int gb = l.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
@@ -238,6 +259,10 @@ public final class CpuBackend extends HostOps implements Backend {
         float[] G = CpuTensor.of(dy), GW = CpuTensor.of(gw), GB = CpuTensor.of(gb);
         int ldx = x.ld, ldg = dy.ld;
         int gb0 = CpuTensor.off(dy), gwo = CpuTensor.off(gw), gbo = CpuTensor.off(gb);
+        if (blas != null) {
+            blas.weightGrad(p, CpuTensor.of(x), CpuTensor.off(x), ldx, G, gb0, ldg, GW, gwo, GB, gbo, batch, c);
+            return;
+        }
         if (p.denseShare > 0.5 && batch > 0) {
             weightGradTransposed(p, x, dy, gw, gb, batch);
             return;
@@ -274,7 +299,7 @@ public final class CpuBackend extends HostOps implements Backend {
     }
 
     /** Zeroes the holes of the dense blocks in row panel rp's rows. */
-    private static void zeroBlockHoles(CpuPlan p, int rp, float[] GW, int gwo) {
+    static void zeroBlockHoles(CpuPlan p, int rp, float[] GW, int gwo) {
         int r0 = p.rpStart[rp], r1 = p.rpStart[rp + 1];
         for (int b : p.rowBlocks[p.rpGroup[rp]]) {
             Block k = p.block(b);

@@ -7,7 +7,7 @@ package org.g2g.backend.cpu;
  * training step allocates nothing. Grow them only outside parallel regions.
  */
 final class CpuWorkspace {
-    private float[] x = new float[0], g = new float[0], xT = new float[0], wT = new float[0];
+    private float[] x = new float[0], g = new float[0], y = new float[0], xT = new float[0], wT = new float[0];
     private int[] ident = new int[0];
 
     /** Aligned room for `rows` input rows of stride ld (inputs in group order). */
@@ -15,6 +15,9 @@ final class CpuWorkspace {
 
     /** Aligned room for `rows` output-gradient rows of stride ld (in group order). */
     float[] g(int rows, int ld) { return g = grow(g, CpuTensor.ALIGN + rows * ld); }
+
+    /** Aligned room for `rows` output rows of stride ld, summed in group order before the epilogue. */
+    float[] y(int rows, int ld) { return y = grow(y, CpuTensor.ALIGN + rows * ld); }
 
     /** Aligned room for `batch` rows of stride ld (the inputs transposed). */
     float[] xT(int batch, int ld) { return xT = grow(xT, CpuTensor.ALIGN + batch * ld); }

@@ -277,6 +277,22 @@ final class Kernels {
         }
     }
 
+    /** dst row = flush(act((init ? src row : 0) + bias)): the epilogue when the row was summed in a scratch row. */
+    static void finishRow(float[] src, int so, float[] dst, int dof, boolean init, float bias, boolean relu, Cols c) {
+        FloatVector bv = FloatVector.broadcast(S, bias);
+        for (int b = 0; b < c.nb; b += L) {
+            FloatVector a = init ? FloatVector.fromArray(S, src, so + b) : FloatVector.zero(S);
+            store(fin(a, bv, relu), dst, dof, b, c);
+        }
+    }
+
+    /** a[off .. off + n) flushed below {@link #TINY}. */
+    static void flushRange(float[] a, int off, int n) {
+        int k = 0;
+        for (; k + L <= n; k += L) flush(FloatVector.fromArray(S, a, off + k)).intoArray(a, off + k);
+        for (; k < n; k++) a[off + k] = flush(a[off + k]);
+    }
+
     private static FloatVector fin(FloatVector a, FloatVector bias, boolean relu) {
         a = a.add(bias);
         if (relu) a = a.max(0f);

@@ -31,14 +31,34 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CpuBackendTest {
     static final double TOL = 1e-5;
-    static CpuBackend fast;
+    static CpuBackend fast, vector;
     static final ReferenceBackend ref = new ReferenceBackend();
 
     @BeforeAll
-    static void setUp() { fast = new CpuBackend(2); }
+    static void setUp() {
+        fast = new CpuBackend(2, DenseEngine.OPENBLAS);
+        vector = new CpuBackend(2, DenseEngine.VECTOR);
+    }
 
     @AfterAll
-    static void tearDown() { fast.close(); }
+    static void tearDown() {
+        fast.close();
+        vector.close();
+    }
+
+    /** Every case on both dense engines (OpenBLAS where it loads, and the Vector API kernels). */
+    static Stream<Arguments> casesBothEngines() {
+        return cases().flatMap(a -> Stream.of(DenseEngine.values()).map(e -> Arguments.of(a.get()[0], a.get()[1], e)));
+    }
+
+    @Test
+    void openBlasLoadsHere() {
+        // the build ships OpenBLAS for Linux x86-64 (the machines CI runs on): a silent fallback would hide a regression
+        if (System.getProperty("os.name").startsWith("Linux") && System.getProperty("os.arch").equals("amd64")) {
+            assertEquals(DenseEngine.OPENBLAS, fast.denseEngine(), NativeBlas.STATUS);
+        }
+        assertEquals(DenseEngine.VECTOR, vector.denseEngine());
+    }
 
     record Case(String name, Mask mask) {
         @Override public String toString() { return name + " " + mask.out + "x" + mask.in; }
@@ -137,9 +157,10 @@ class CpuBackendTest {
 
     // ---- tests ----
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void layerOpsMatchReference(Case cs, int[] batches) {
+    @ParameterizedTest(name = "{0} {2}")
+    @MethodSource("casesBothEngines")
+    void layerOpsMatchReference(Case cs, int[] batches, DenseEngine engine) {
+        CpuBackend fast = engine == DenseEngine.VECTOR ? vector : CpuBackendTest.fast;
         Mask m = cs.mask();
         Random rng = new Random(m.out * 31L + m.in);
         LayerPlan fp = fast.plan(m), rp = ref.plan(m);
