@@ -9,5 +9,5 @@ export MAIN=org.junit.platform.console.ConsoleLauncher
 export G2G_EXTRA_CP="$here/app/test/classes:$here/app/test/*"
 sel=(--scan-classpath "$here/app/test/classes")
 for a in "$@"; do [[ "$a" == --select* ]] && sel=(); done
-exec "$here/bin/g2g" execute "${sel[@]}" --include-tag gpu --exclude-classname '.*EmulatorSelfTest' \
+exec "$here/bin/g2g" execute "${sel[@]}" --include-tag gpu --exclude-tag emulator --exclude-classname '.*EmulatorSelfTest' \
   --disable-banner --details=tree "$@"
