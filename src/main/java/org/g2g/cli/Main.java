@@ -14,7 +14,8 @@ import java.util.Arrays;
 @Command(name = "g2g", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
         description = "Trainer for G2GNet, the group-to-group sparse network, and its baselines.",
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class, ProfileCommand.class, BenchCommand.class, SweepCommand.class,
-                DevicesCommand.class, CommandLine.HelpCommand.class})
+                DevicesCommand.class, CommandLine.HelpCommand.class,
+                picocli.AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
     public static final int USER_ERROR = 2;
     public static final int BUG = 1;
