@@ -2,11 +2,13 @@ package org.g2g.cli;
 
 import org.g2g.UserError;
 import org.g2g.sweep.ClaimLock;
+import org.g2g.sweep.DryRun;
 import org.g2g.sweep.Grid;
 import org.g2g.sweep.Shard;
 import org.g2g.sweep.SweepMerge;
 import org.g2g.sweep.SweepRunner;
 import org.g2g.sweep.SweepSpec;
+import org.g2g.sweep.SweepState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -62,8 +64,8 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
         Grid g;
         if (specFile != null) {
             g = Grid.expand(SweepSpec.read(specFile), cli);
-        } else if (out != null && Files.isRegularFile(out.resolve(SweepRunner.STATE))) {
-            Grid saved = SweepRunner.readState(out);
+        } else if (out != null && Files.isRegularFile(out.resolve(SweepState.STATE))) {
+            Grid saved = SweepState.read(out);
             Map<String, Object> merged = new java.util.LinkedHashMap<>(saved.cli);
             merged.putAll(cli);
             g = Grid.expand(saved.spec, merged);
@@ -73,7 +75,7 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
         Path dir = out != null ? out : Path.of("runs", "sweep-" + g.spec.name());
         Shard sh = shard == null ? Shard.ALL : Shard.parse(shard);
         if (dryRun) {
-            SweepRunner.dryRun(g, dir, sh, System.out);
+            DryRun.print(g, dir, sh, System.out);
             return 0;
         }
         if (!(heartbeat > 0) || !(staleAfter > 0)) throw new UserError("--heartbeat and --stale-after must be positive");

@@ -25,9 +25,9 @@ public final class SweepMerge {
 
     public static Grid merge(List<Path> dirs, Path out, PrintStream log) {
         if (dirs.isEmpty()) throw new UserError("sweep merge: name the shard directories to merge");
-        Grid g = SweepRunner.readState(dirs.get(0));
+        Grid g = SweepState.read(dirs.get(0));
         for (Path d : dirs.subList(1, dirs.size())) {
-            Grid h = SweepRunner.readState(d);
+            Grid h = SweepState.read(d);
             if (!h.spec.text().equals(g.spec.text()) || !comparable(h.cli).equals(comparable(g.cli))) {
                 throw new UserError("sweep merge: " + d + " holds another sweep than " + dirs.get(0)
                         + " (spec or command-line options differ)");
@@ -38,7 +38,7 @@ public final class SweepMerge {
         } catch (IOException e) {
             throw new UserError("sweep merge: cannot create " + out + ": " + AtomicFiles.reason(e));
         }
-        if (!Files.isRegularFile(out.resolve(SweepRunner.STATE))) SweepRunner.writeState(g, out);
+        if (!Files.isRegularFile(out.resolve(SweepState.STATE))) SweepState.write(g, out);
         int copied = 0, finished = 0;
         for (Grid.Point p : g.points) {
             Path target = out.resolve(p.name());
@@ -56,7 +56,7 @@ public final class SweepMerge {
             }
             if (ResultsTable.finished(target)) finished++;
         }
-        SweepRunner.refreshOutputs(g, out);
+        SweepOutputs.refresh(g, out);
         log.printf("merged %d director%s into %s: %d run%s copied, %d of %d runs finished%n", dirs.size(),
                 dirs.size() == 1 ? "y" : "ies", out, copied, copied == 1 ? "" : "s", finished, g.points.size());
         return g;

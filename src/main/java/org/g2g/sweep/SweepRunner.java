@@ -10,17 +10,12 @@ import org.g2g.train.RunSummary;
 import org.g2g.train.TrainListener;
 import org.g2g.train.TrainRun;
 
-import java.awt.AWTError;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,8 +41,6 @@ import java.util.concurrent.Future;
  * claim that expires), so a sweep command returns when its shard is complete.
  */
 public final class SweepRunner {
-    public static final String STATE = "sweep.json";
-
     public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console) {
         public Options {
             if (parallel < 1) throw new UserError("--parallel " + parallel + ": must be at least 1");
@@ -75,74 +68,21 @@ public final class SweepRunner {
         this.mine = o.shard().select(grid.points);
     }
 
-    // ---------- the sweep directory's own state ----------
-
-    /** Saves the spec and the command-line base options, so `merge` and reruns see the same grid. */
-    public static void writeState(Grid g, Path dir) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", g.spec.name());
-        m.put("origin", g.spec.origin());
-        m.put("cli", g.cli);
-        m.put("spec", g.spec.text());
-        RunRecorder.writeJson(dir.resolve(STATE), m);
-    }
-
-    private static final String REWRITE_HINT = "; give --spec FILE to rewrite it from the spec, or delete it";
-
-    @SuppressWarnings("unchecked")
-    public static Grid readState(Path dir) {
-        Path f = dir.resolve(STATE);
-        if (!Files.isRegularFile(f)) throw new UserError(dir + ": not a sweep directory (" + STATE + " missing)");
-        try {
-            Map<String, Object> m = RunRecorder.JSON.readValue(f.toFile(), Map.class);
-            if (!(m.get("spec") instanceof String text)) throw new IOException("no 'spec' text");
-            Object cli = m.getOrDefault("cli", Map.of());
-            if (!(cli instanceof Map)) throw new IOException("'cli' is not a mapping");
-            return Grid.expand(SweepSpec.parse(text, String.valueOf(m.get("origin"))), (Map<String, Object>) cli);
-        } catch (IOException | RuntimeException e) {
-            String why = e.getMessage() == null ? e.toString() : e.getMessage().split("\n")[0];
-            throw new UserError(f + ": unreadable (" + why + ")" + REWRITE_HINT);
-        }
-    }
-
-    /**
-     * Refuses a grid that differs from the one the directory was made for (another spec, or other
-     * base options), so two sweeps never mix their runs in one table. Execution-only options
-     * (device, threads) may differ between workers. Called under the directory lock.
-     */
-    static void checkSameSweep(Grid saved, Grid g, Path dir) {
-        Map<String, Grid.Point> theirs = new LinkedHashMap<>();
-        for (Grid.Point p : saved.points) theirs.put(p.name(), p);
-        String why = null;
-        for (Grid.Point p : g.points) {
-            Grid.Point q = theirs.remove(p.name());
-            if (q == null) { why = "run " + p.name() + " is not in it"; break; }
-            List<String> diff = q.config().differences(p.config());
-            if (!diff.isEmpty()) { why = "run " + p.name() + ": " + String.join(", ", diff); break; }
-        }
-        if (why == null && !theirs.isEmpty()) why = "its run " + theirs.keySet().iterator().next() + " is not in this grid";
-        if (why != null) {
-            throw new UserError("sweep directory " + dir + " holds sweep '" + saved.spec.name() + "' (" + saved.points.size()
-                    + " runs) made from another spec or other options (" + why + "); choose another --out, or continue that "
-                    + "sweep with: g2g sweep --out " + dir);
-        }
-    }
-
     // ---------- running ----------
 
     /** Checks everything that can be checked before the first run: the directory, existing runs, the data. */
     void prepare() {
         RunRecorder.ensureWritable(dir);
-        underDirectoryLock(dir, () -> {
-            if (Files.isRegularFile(dir.resolve(STATE))) {
+        SweepState.underDirectoryLock(dir, () -> {
+            if (Files.isRegularFile(dir.resolve(SweepState.STATE))) {
                 Grid saved;
                 try {
-                    saved = readState(dir);
+                    saved = SweepState.read(dir);
                 } catch (UserError e) {
                     saved = null; // the runs' own configs are still checked below; the state is rewritten from this grid
-                    o.console().println("warning: " + e.getMessage().replace(REWRITE_HINT, "") + "; rewriting it from the given spec");
+                    o.console().println("warning: " + e.getMessage().replace(SweepState.REWRITE_HINT, "") + "; rewriting it from the given spec");
                 }
-                if (saved != null) checkSameSweep(saved, grid, dir);
+                if (saved != null) SweepState.checkSameSweep(saved, grid, dir);
             }
             for (Grid.Point p : grid.points) {
                 Path run = dir.resolve(p.name());
@@ -154,7 +94,7 @@ public final class SweepRunner {
                             + "); the spec or the command line changed: choose another --out or remove that run");
                 }
             }
-            writeState(grid, dir);
+            SweepState.write(grid, dir);
             // temp files of a rebuild that was killed (nobody else writes here while we hold the lock)
             try (var ds = Files.newDirectoryStream(dir, ".*.tmp")) {
                 for (Path t : ds) if (AtomicFiles.isTemp(t.getFileName().toString())) Files.deleteIfExists(t);
@@ -187,7 +127,7 @@ public final class SweepRunner {
         progress.note(String.format(Locale.ROOT, "%s: %d runs%s in %s, %d finished already, %d worker%s",
                 grid.spec.name(), mine.size(), o.shard().n() > 1 ? " (shard " + o.shard() + " of " + grid.points.size() + ")" : "",
                 dir, finishedBefore, o.parallel(), o.parallel() == 1 ? "" : "s"));
-        refreshOutputs(grid, dir);
+        SweepOutputs.refresh(grid, dir);
         Thread hook = new Thread(() -> { for (ClaimLock c : held) c.close(); }, "g2g-sweep-release-claims");
         Runtime.getRuntime().addShutdownHook(hook);
         ExecutorService pool = Executors.newFixedThreadPool(o.parallel(), r -> {
@@ -213,7 +153,7 @@ public final class SweepRunner {
             pool.shutdownNow();
             try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException ignored) { /* exiting */ }
         }
-        refreshOutputs(grid, dir);
+        SweepOutputs.refresh(grid, dir);
         int fin = 0;
         for (Grid.Point p : mine) if (ResultsTable.finished(dir.resolve(p.name()))) fin++;
         return new Result(mine.size(), fin, List.copyOf(failed));
@@ -241,7 +181,7 @@ public final class SweepRunner {
                         claim.close();
                         held.remove(claim);
                     }
-                    refreshOutputs(grid, dir);
+                    SweepOutputs.refresh(grid, dir);
                     synchronized (changed) { changed.notifyAll(); }
                 }
                 if (!waiting) return;
@@ -333,88 +273,5 @@ public final class SweepRunner {
         } catch (IOException | java.io.UncheckedIOException e) {
             return 0;
         }
-    }
-
-    // ---------- outputs ----------
-
-    private static final Object OUTPUTS = new Object();
-
-    /**
-     * Rebuilds results.csv, summary.csv, summary.md and the plots from the run directories.
-     * Serialised within the process and (where the file system supports it) across processes,
-     * so the last rebuild reflects every run finished before it started.
-     */
-    public static void refreshOutputs(Grid g, Path dir) {
-        underDirectoryLock(dir, () -> {
-            List<ResultsTable.Row> rows = ResultsTable.collect(g, dir);
-            AtomicFiles.writeString(dir.resolve("results.csv"), ResultsTable.csv(g, rows));
-            List<Aggregate.Group> groups = Aggregate.groups(g, rows);
-            int fin = 0;
-            for (ResultsTable.Row r : rows) if (r.status().equals("finished")) fin++;
-            AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
-            AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
-            try {
-                Plots.write(dir, g.spec.name(), groups);
-            } catch (RuntimeException | LinkageError | AWTError e) {
-                // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
-                System.err.println("warning: plots not written (" + e + ")");
-            }
-            return null;
-        });
-    }
-
-    /**
-     * Runs body holding the sweep directory's lock: serialised within the process and (where the
-     * file system supports it) across processes. Short work only (state checks, table rebuilds).
-     */
-    private static <T> T underDirectoryLock(Path dir, java.util.function.Supplier<T> body) {
-        synchronized (OUTPUTS) {
-            FileLock lock = null;
-            FileChannel ch = null;
-            try {
-                try {
-                    ch = FileChannel.open(dir.resolve(".outputs.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    lock = ch.lock();
-                } catch (IOException | UnsupportedOperationException e) {
-                    // no locking here (some network file systems): rebuilds may interleave, each file stays whole
-                }
-                return body.get();
-            } finally {
-                try {
-                    if (lock != null) lock.release();
-                    if (ch != null) ch.close();
-                } catch (IOException ignored) { /* closing a lock file */ }
-            }
-        }
-    }
-
-    // ---------- dry run ----------
-
-    /** Lists the runs of the shard with their state and estimated training cost; runs nothing. */
-    public static void dryRun(Grid g, Path dir, Shard shard, PrintStream out) {
-        List<Grid.Point> mine = shard.select(g.points);
-        out.printf(Locale.ROOT, "sweep %s: %d runs%s, output %s%n", g.spec.name(), mine.size(),
-                shard.n() > 1 ? " in shard " + shard + " (of " + g.points.size() + ")" : "", dir);
-        int w = 10;
-        for (Grid.Point p : mine) w = Math.max(w, p.name().length());
-        out.printf(Locale.ROOT, "%4s  %-" + w + "s  %-12s  %14s%n", "#", "run", "state", "train TFLOPs");
-        double total = 0, left = 0;
-        for (Grid.Point p : mine) {
-            Path run = dir.resolve(p.name());
-            String state;
-            double f = p.estimatedTrainFlops() / 1e12;
-            if (ResultsTable.finished(run)) state = "finished";
-            else {
-                int e = epochsDone(run);
-                ClaimLock.Holder h = ClaimLock.read(run.resolve(ClaimLock.FILE));
-                state = h != null ? "running" : Files.isRegularFile(run.resolve(ResultsTable.FAILED)) ? "failed"
-                        : e > 0 ? "epoch " + e + "/" + p.config().epochs() : "pending";
-                left += f * (1 - e / (double) p.config().epochs());
-            }
-            total += f;
-            out.printf(Locale.ROOT, "%4d  %-" + w + "s  %-12s  %14.3f%n", p.index(), p.name(), state, f);
-        }
-        out.printf(Locale.ROOT, "estimated training cost: %.3f TFLOPs in all, %.3f TFLOPs left "
-                + "(train FLOPs per sample at the initial masks x samples x epochs; evaluation not counted)%n", total, left);
     }
 }

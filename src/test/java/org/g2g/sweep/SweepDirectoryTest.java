@@ -72,7 +72,7 @@ class SweepDirectoryTest {
         Grid g = Grid.expand(SweepSpec.read(specFile), Map.of());
         run(g, out);
         for (String damage : new String[]{"{\"spec\": ", "[1, 2]", "{\"spec\": 42}", "{\"spec\": \"name: [\"}", ""}) {
-            Files.writeString(out.resolve(SweepRunner.STATE), damage);
+            Files.writeString(out.resolve(SweepState.STATE), damage);
             StringWriter err = new StringWriter();
             int code = Main.run(new PrintWriter(err, true), "sweep", "--out", out.toString());
             assertEquals(2, code, err.toString());
@@ -82,7 +82,7 @@ class SweepDirectoryTest {
             String console = run(Grid.expand(SweepSpec.read(specFile), Map.of()), out);
             assertTrue(console.contains("rewriting it from the given spec"), console);
             assertTrue(console.contains("1 finished already"), console);
-            assertEquals(g.spec.text(), SweepRunner.readState(out).spec.text());
+            assertEquals(g.spec.text(), SweepState.read(out).spec.text());
         }
     }
 }

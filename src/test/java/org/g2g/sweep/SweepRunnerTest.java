@@ -124,14 +124,14 @@ class SweepRunnerTest {
         Path data = Fixtures.idx(tmp.resolve("data"), 256, 128);
         Grid g = Grid.expand(SweepSpec.parse(spec(data, 1), "tiny.yaml"), Map.of());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        SweepRunner.dryRun(g, tmp.resolve("out"), Shard.ALL, Fixtures.sink(b));
+        DryRun.print(g, tmp.resolve("out"), Shard.ALL, Fixtures.sink(b));
         String s = b.toString(StandardCharsets.UTF_8);
         for (Grid.Point p : g.points) assertTrue(s.contains(p.name()), s);
         assertEquals(5, count(s, "pending"));
         assertTrue(s.contains("estimated training cost"), s);
         assertFalse(Files.exists(tmp.resolve("out")));
         b.reset();
-        SweepRunner.dryRun(g, tmp.resolve("out"), new Shard(1, 2), Fixtures.sink(b));
+        DryRun.print(g, tmp.resolve("out"), new Shard(1, 2), Fixtures.sink(b));
         assertEquals(2, count(b.toString(), "pending"));
     }
 
