@@ -26,8 +26,8 @@ public final class Keys {
         Key.of("limit-train", Integer.class, 0, "use only the first N training images (0 = all), for smoke runs").range(0, INF),
         Key.of("limit-test", Integer.class, 0, "use only the first N test images (0 = all)").range(0, INF),
         // model
-        Key.choice("encoder", EncoderKind.NONE, "input front end: none (flattened pixels) or patch (the paper's Fig. 1: "
-                + "one convolution per patch, kernel = stride = patch size, ReLU)"),
+        Key.choice("encoder", EncoderKind.PATCH, "input front end: patch (the paper's Fig. 1: "
+                + "one convolution per patch, kernel = stride = patch size, ReLU) or none (flattened pixels)"),
         Key.of("patches", String.class, "4x4", "patch grid RxC of --encoder patch (4x4: 7x7-pixel patches on 28x28)"),
         Key.of("patch-channels", Integer.class, 32, "output channels per patch of --encoder patch").range(1, 1 << 16),
         Key.choice("model", ModelKind.G2G, "g2g (group-to-group sparse), dense, or er (Erdos-Renyi sparse)"),

@@ -28,7 +28,7 @@ class FlopCountTest {
     }
 
     static RunConfig tiny(String model, int hidden, int groups) {
-        return RunConfig.builder().setAll(Map.of("model", model, "hidden", hidden, "layers", 1, "groups", groups,
+        return RunConfig.builder().setAll(Map.of("encoder", "none", "model", model, "hidden", hidden, "layers", 1, "groups", groups,
                 "p-intra", 1.0, "p-inter", 0.0, "batch", 8, "device", "cpu")).build();
     }
 

@@ -108,7 +108,7 @@ class ProfilerTest {
 
     @Test void tinyProfileEndToEnd(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("p.json"), csv = dir.resolve("p.csv");
-        Object[] r = cli("profile", "--device", "cpu", "--hidden", "16", "--layers", "2", "--groups", "4", "--batch", "16",
+        Object[] r = cli("profile", "--device", "cpu", "--encoder", "none", "--hidden", "16", "--layers", "2", "--groups", "4", "--batch", "16",
                 "--warmup", "2", "--steps", "4", "--repeats", "2", "--compare", "g2g,dense", "--update-every", "5",
                 "--calibration-size", "32", "--json", json.toString(), "--csv", csv.toString());
         assertEquals(0, r[0], r[1] + "\n" + r[2]);

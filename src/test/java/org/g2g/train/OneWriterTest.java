@@ -36,6 +36,7 @@ class OneWriterTest {
     static RunConfig small(Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(Map.of("data", data.toString(), "hidden", 16, "layers", 1, "groups", 4,
                 "epochs", 2, "batch", 50, "device", "cpu", "threads", 1));
+        m.put("encoder", "none"); // 6x6 images: no 4x4 patch grid
         m.putAll(extra);
         return RunConfig.defaults().with(m);
     }
