@@ -38,7 +38,7 @@ class SelfDescribingModelTest {
     static void trainOne() throws Exception {
         data = Synthetic.fashionLike(tmp.resolve("data"), 1200, 300, 10, 10, 3);
         run = tmp.resolve("run");
-        Out o = main("train", "--data", data.toString(), "--hidden", "32", "--layers", "2", "--groups", "4",
+        Out o = main("train", "--encoder", "none", "--data", data.toString(), "--hidden", "32", "--layers", "2", "--groups", "4",
                 "--epochs", "3", "--lr", "0.005", "--batch", "64", "--device", "cpu", "--threads", "2", "--seed", "" + SEED,
                 "--standardize", "per-feature", "--limit-train", "" + LIMIT, "--val-split", "" + VAL,
                 "--out", run.toString());
