@@ -47,10 +47,6 @@ final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
             throw new UserError("--out and --resume name different directories; --resume continues in place");
         }
         Path dir = resume != null ? resume : out != null ? out : defaultDir(c);
-        if (resume != null && force) {
-            RunConfig saved = base;
-            if (!saved.differences(c).isEmpty()) System.out.println("--force: resuming with changed options " + saved.differences(c));
-        }
         for (String line : RunOptions.describe(c)) System.out.println(line);
         System.out.println("run directory: " + dir);
         RunSummary s = TrainRun.execute(c, dir, resume != null, force, System.out, TrainListener.NONE);

@@ -13,7 +13,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,6 +26,9 @@ import java.util.Map;
  */
 public final class SafeTensors {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are an error, not "the last one wins": a header is the file's table of contents. */
+    private static final ObjectMapper STRICT = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** One named tensor: data is float[], int[] or byte[]. */
     public record Entry(String dtype, long[] shape, Object data) {
@@ -54,6 +59,26 @@ public final class SafeTensors {
             Entry e = tensors.get(name);
             if (e == null) throw new UserError(file + ": tensor '" + name + "' missing");
             return e;
+        }
+
+        /** Tensor name, checked to be of dtype and exactly shape; a UserError naming both otherwise. */
+        public Entry expect(String name, Path file, String dtype, long... shape) {
+            Entry e = get(name, file);
+            if (!e.dtype().equals(dtype)) throw new UserError(file + ": tensor '" + name + "' is " + e.dtype() + ", expected " + dtype);
+            if (!java.util.Arrays.equals(e.shape(), shape)) {
+                throw new UserError(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(e.shape())
+                        + ", expected " + java.util.Arrays.toString(shape));
+            }
+            return e;
+        }
+
+        /** A float tensor of the given shape whose values are all finite. */
+        public float[] finite(String name, Path file, long... shape) {
+            float[] a = expect(name, file, "F32", shape).floats();
+            for (int k = 0; k < a.length; k++) {
+                if (!Float.isFinite(a[k])) throw new UserError(file + ": tensor '" + name + "' holds " + a[k] + " at element " + k);
+            }
+            return a;
         }
     }
 
@@ -102,51 +127,134 @@ public final class SafeTensors {
         out.write(bb.array(), 0, bb.position());
     }
 
+    /** Bytes per element of the dtypes we read; any other dtype is refused. */
+    static int elementBytes(String dtype) {
+        return switch (dtype) {
+            case "F32", "I32" -> 4;
+            case "U8" -> 1;
+            default -> -1;
+        };
+    }
+
+    /**
+     * Reads and checks a whole file; every defect is a UserError naming the file (and tensor):
+     * the header must be a JSON object without duplicate keys; each tensor a known dtype, a shape
+     * of non-negative 64-bit integers whose element count times the dtype size is exactly its byte
+     * range; the ranges must tile the data section from 0 to the end of the file without gaps or
+     * overlaps (as the reference implementation requires); metadata must map strings to strings.
+     */
     public static Contents read(Path file) {
         if (!Files.isRegularFile(file)) throw new UserError(file + ": not found");
         try (FileChannel ch = FileChannel.open(file)) {
             long size = ch.size();
+            if (size < 8) throw bad(file, "not a safetensors file (" + size + " bytes, shorter than the 8-byte header length)");
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0);
             long hlen = lenBuf.flip().getLong();
-            if (size < 8 || hlen <= 0 || hlen > size - 8 || hlen > (100 << 20)) {
-                throw new UserError(file + ": not a safetensors file (bad header length)");
+            if (hlen <= 0 || hlen > size - 8 || hlen > (100 << 20)) {
+                throw bad(file, "not a safetensors file (header length " + hlen + " for a file of " + size + " bytes)");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) hlen);
             readFully(ch, hb, 8);
-            JsonNode header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+            JsonNode header;
+            try {
+                header = STRICT.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                String m = e.getMessage() == null ? e.toString() : e.getMessage().split("\n")[0];
+                throw bad(file, "header is not valid JSON (" + m + ")");
+            }
+            if (header == null || !header.isObject()) throw bad(file, "header is not a JSON object");
             Contents c = new Contents();
-            long base = 8 + hlen;
+            long base = 8 + hlen, dataBytes = size - base;
+            Map<String, Header> headers = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 if (f.getKey().equals("__metadata__")) {
-                    f.getValue().fields().forEachRemaining(m -> c.metadata.put(m.getKey(), m.getValue().asText()));
+                    if (!f.getValue().isObject()) throw bad(file, "__metadata__ is not a JSON object");
+                    for (Iterator<Map.Entry<String, JsonNode>> m = f.getValue().fields(); m.hasNext(); ) {
+                        Map.Entry<String, JsonNode> e = m.next();
+                        if (!e.getValue().isTextual()) throw bad(file, "metadata '" + e.getKey() + "' is not a string");
+                        c.metadata.put(e.getKey(), e.getValue().asText());
+                    }
                     continue;
                 }
-                JsonNode t = f.getValue();
-                String dtype = t.get("dtype").asText();
-                long[] shape = new long[t.get("shape").size()];
-                for (int k = 0; k < shape.length; k++) shape[k] = t.get("shape").get(k).asLong();
-                long b0 = t.get("data_offsets").get(0).asLong(), b1 = t.get("data_offsets").get(1).asLong();
-                if (b0 < 0 || b1 < b0 || base + b1 > size) throw new UserError(file + ": truncated (tensor " + f.getKey() + ")");
-                ByteBuffer d = ByteBuffer.allocate((int) (b1 - b0)).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, d, base + b0);
+                Header h = header(file, f.getKey(), f.getValue(), dataBytes);
+                headers.put(f.getKey(), h);
+            }
+            // the byte ranges, sorted, must follow each other exactly and end at the end of the file
+            long at = 0;
+            List<Header> sorted = new ArrayList<>(headers.values());
+            sorted.sort(java.util.Comparator.comparingLong((Header h) -> h.begin).thenComparingLong(h -> h.end));
+            for (Header h : sorted) {
+                if (h.begin < at) throw bad(file, "tensor '" + h.name + "' overlaps the bytes of another tensor");
+                if (h.begin > at) throw bad(file, "unused bytes " + at + ".." + h.begin + " before tensor '" + h.name + "'");
+                at = h.end;
+            }
+            if (at != dataBytes) {
+                throw bad(file, at < dataBytes ? (dataBytes - at) + " bytes after the last tensor (wrong offsets?)"
+                        : "truncated: tensors need " + at + " bytes of data, the file has " + dataBytes);
+            }
+            for (Header h : headers.values()) {
+                ByteBuffer d = ByteBuffer.allocate((int) (h.end - h.begin)).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(ch, d, base + h.begin);
                 d.flip();
-                Object data = switch (dtype) {
+                Object data = switch (h.dtype) {
                     case "F32" -> { float[] a = new float[d.remaining() / 4]; d.asFloatBuffer().get(a); yield a; }
                     case "I32" -> { int[] a = new int[d.remaining() / 4]; d.asIntBuffer().get(a); yield a; }
-                    case "U8" -> { byte[] a = new byte[d.remaining()]; d.get(a); yield a; }
-                    default -> throw new UserError(file + ": unsupported dtype " + dtype);
+                    default -> { byte[] a = new byte[d.remaining()]; d.get(a); yield a; }
                 };
-                c.tensors.put(f.getKey(), new Entry(dtype, shape, data));
+                c.tensors.put(h.name, new Entry(h.dtype, h.shape, data));
             }
             return c;
         } catch (IOException e) {
             throw new UserError(file + ": cannot read: " + AtomicFiles.reason(e), e);
-        } catch (NullPointerException e) {
-            throw new UserError(file + ": malformed safetensors header", e);
         }
     }
+
+    /** One tensor's header entry, checked on its own. */
+    private record Header(String name, String dtype, long[] shape, long begin, long end) {}
+
+    private static Header header(Path file, String name, JsonNode t, long dataBytes) {
+        String where = "tensor '" + name + "'";
+        if (!t.isObject()) throw bad(file, where + ": header entry is not a JSON object");
+        JsonNode dt = t.get("dtype"), sh = t.get("shape"), off = t.get("data_offsets");
+        if (dt == null || !dt.isTextual()) throw bad(file, where + ": dtype missing or not a string");
+        String dtype = dt.asText();
+        int eb = elementBytes(dtype);
+        if (eb < 0) throw bad(file, where + ": unsupported dtype " + dtype + " (g2g reads F32, I32 and U8)");
+        if (sh == null || !sh.isArray()) throw bad(file, where + ": shape missing or not a list");
+        long[] shape = new long[sh.size()];
+        long count = 1;
+        for (int k = 0; k < shape.length; k++) {
+            JsonNode d = sh.get(k);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw bad(file, where + ": shape " + sh + " is not a list of non-negative integers");
+            }
+            shape[k] = d.asLong();
+            try {
+                count = Math.multiplyExact(count, shape[k]);
+            } catch (ArithmeticException e) {
+                throw bad(file, where + ": shape " + sh + " has more elements than a 64-bit count");
+            }
+        }
+        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()
+                || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
+            throw bad(file, where + ": data_offsets is not a pair of integers");
+        }
+        long b0 = off.get(0).asLong(), b1 = off.get(1).asLong();
+        if (b0 < 0 || b1 < b0 || b1 > dataBytes) {
+            throw bad(file, where + ": data_offsets [" + b0 + ", " + b1 + "] outside the " + dataBytes + " bytes of data (truncated file?)");
+        }
+        long need = count > Long.MAX_VALUE / eb ? -1 : count * eb;
+        if (need != b1 - b0) {
+            throw bad(file, where + ": shape " + sh + " of " + dtype + " needs " + (need < 0 ? "more than 2^63" : need)
+                    + " bytes, its data_offsets hold " + (b1 - b0));
+        }
+        if (count > Integer.MAX_VALUE - 8) throw bad(file, where + ": " + count + " elements, more than g2g can hold in one array");
+        return new Header(name, dtype, shape, b0, b1);
+    }
+
+    private static UserError bad(Path file, String why) { return new UserError(file + ": " + why); }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
         while (b.hasRemaining()) {

@@ -125,19 +125,28 @@ public final class Checkpoint {
                 + "(row-major over the grid), channel within patch: feature p * patch_channels + n");
     }
 
-    /** The encoder of a model or checkpoint file ({W, bias}), or null when it has none. */
+    /** The encoder of a model or checkpoint file ({W, bias}, finite, shaped as its metadata says), or null. */
     public static float[][] readEncoder(SafeTensors.Contents c, Path file) {
-        if (!c.tensors.containsKey("encoder.weight")) return null;
-        return new float[][]{c.get("encoder.weight", file).floats(), c.get("encoder.bias", file).floats()};
+        PatchEncoder pe = encoderShape(c, file);
+        if (pe == null) return null;
+        long out = pe.outChannels(), ph = pe.height() / pe.rows(), pw = pe.width() / pe.cols();
+        return new float[][]{c.finite("encoder.weight", file, out, pe.channels(), ph, pw), c.finite("encoder.bias", file, out)};
     }
 
     /** The encoder's shape from a file's encoder.weight (out x channels x ph x pw) and its grid, or null. */
     public static PatchEncoder encoderShape(SafeTensors.Contents c, Path file) {
         if (!c.tensors.containsKey("encoder.weight")) return null;
         long[] s = c.get("encoder.weight", file).shape();
-        int[] grid = PatchEncoder.grid(meta(c, "encoder.patches", file));
         if (s.length != 4) throw new UserError(file + ": encoder.weight must have 4 dimensions");
-        return new PatchEncoder((int) s[1], grid[0] * (int) s[2], grid[1] * (int) s[3], grid[0], grid[1], (int) s[0]);
+        for (long d : s) if (d < 1 || d > 1 << 16) throw new UserError(file + ": encoder.weight has shape " + Arrays.toString(s));
+        String g = meta(c, "encoder.patches", file);
+        try {
+            int[] grid = PatchEncoder.grid(g);
+            if (grid[0] < 1 || grid[1] < 1 || grid[0] > 1 << 12 || grid[1] > 1 << 12) throw new NumberFormatException();
+            return new PatchEncoder((int) s[1], grid[0] * (int) s[2], grid[1] * (int) s[3], grid[0], grid[1], (int) s[0]);
+        } catch (RuntimeException e) {
+            throw new UserError(file + ": metadata 'encoder.patches' is '" + abbreviate(g) + "', not a grid RxC");
+        }
     }
 
     private static void putLayer(SafeTensors.Contents c, String p, Mask m, float[] w, float[] b) {
@@ -148,28 +157,56 @@ public final class Checkpoint {
         if (m.groupIn != null) c.i32(p + ".group_in", m.groupIn, m.in);
     }
 
-    /** Masks and {W, bias} per layer from a model or checkpoint file. */
+    /** Most layers a file may claim: the configurable depth (64 hidden layers) plus the output layer. */
+    static final int MAX_DEPTH = 65;
+
+    /**
+     * Masks per layer from a model or checkpoint file, every tensor checked against the others:
+     * 2-D U8 masks of 0/1, consecutive layers chained (in of l = out of l - 1), group labels
+     * I32 of the right length and non-negative.
+     */
     public static List<Mask> readMasks(SafeTensors.Contents c, Path file) {
-        int depth = Integer.parseInt(meta(c, "depth", file));
+        int depth = metaInt(c, "depth", file, 1, MAX_DEPTH);
         List<Mask> masks = new ArrayList<>();
         for (int l = 0; l < depth; l++) {
             String p = "layers." + l;
             SafeTensors.Entry me = c.get(p + ".mask", file);
-            int out = (int) me.shape()[0], in = (int) me.shape()[1];
+            if (!me.dtype().equals("U8") || me.shape().length != 2 || me.shape()[0] < 1 || me.shape()[1] < 1) {
+                throw new UserError(file + ": tensor '" + p + ".mask' must be a U8 matrix (out x in), is " + me.dtype() + " "
+                        + Arrays.toString(me.shape()));
+            }
+            int out = Math.toIntExact(me.shape()[0]), in = Math.toIntExact(me.shape()[1]); // the reader capped the element count
+            if (l > 0 && in != masks.get(l - 1).out) {
+                throw new UserError(file + ": layer " + l + " takes " + in + " inputs but layer " + (l - 1) + " gives "
+                        + masks.get(l - 1).out);
+            }
             byte[] mb = me.bytesU8();
             boolean[] a = new boolean[mb.length];
-            for (int k = 0; k < a.length; k++) a[k] = mb[k] != 0;
-            int[] go = c.tensors.containsKey(p + ".group_out") ? c.get(p + ".group_out", file).ints() : null;
-            int[] gi = c.tensors.containsKey(p + ".group_in") ? c.get(p + ".group_in", file).ints() : null;
-            masks.add(new Mask(out, in, a, go, gi));
+            for (int k = 0; k < a.length; k++) {
+                if (mb[k] != 0 && mb[k] != 1) throw new UserError(file + ": tensor '" + p + ".mask' holds " + (mb[k] & 0xff) + " (not 0 or 1)");
+                a[k] = mb[k] != 0;
+            }
+            masks.add(new Mask(out, in, a, groups(c, p + ".group_out", file, out), groups(c, p + ".group_in", file, in)));
+        }
+        if (c.tensors.containsKey("layers." + depth + ".mask")) {
+            throw new UserError(file + ": metadata depth " + depth + " but the file has a layer " + depth);
         }
         return masks;
     }
 
-    public static float[][][] readWeights(SafeTensors.Contents c, Path file, int depth) {
-        float[][][] w = new float[depth][][];
-        for (int l = 0; l < depth; l++) {
-            w[l] = new float[][]{c.get("layers." + l + ".weight", file).floats(), c.get("layers." + l + ".bias", file).floats()};
+    private static int[] groups(SafeTensors.Contents c, String name, Path file, int n) {
+        if (!c.tensors.containsKey(name)) return null;
+        int[] g = c.expect(name, file, "I32", n).ints();
+        for (int v : g) if (v < 0 || v >= n) throw new UserError(file + ": tensor '" + name + "' holds group " + v + " (not in 0.." + (n - 1) + ")");
+        return g;
+    }
+
+    /** {W (out x in), bias (out)} per layer, F32, finite, shaped as the masks say. */
+    public static float[][][] readWeights(SafeTensors.Contents c, Path file, List<Mask> masks) {
+        float[][][] w = new float[masks.size()][][];
+        for (int l = 0; l < masks.size(); l++) {
+            Mask m = masks.get(l);
+            w[l] = new float[][]{c.finite("layers." + l + ".weight", file, m.out, m.in), c.finite("layers." + l + ".bias", file, m.out)};
         }
         return w;
     }
@@ -180,38 +217,119 @@ public final class Checkpoint {
         return v;
     }
 
+    /** An integer metadata field within [min, max]. */
+    static long metaLong(SafeTensors.Contents c, String key, Path file, long min, long max) {
+        String v = meta(c, key, file);
+        try {
+            long x = Long.parseLong(v.trim());
+            if (x < min || x > max) throw new NumberFormatException();
+            return x;
+        } catch (NumberFormatException e) {
+            throw new UserError(file + ": metadata '" + key + "' is '" + abbreviate(v) + "', not an integer in [" + min + ", " + max + "]");
+        }
+    }
+
+    static int metaInt(SafeTensors.Contents c, String key, Path file, int min, int max) {
+        return (int) metaLong(c, key, file, min, max);
+    }
+
+    static String abbreviate(String v) { return v.length() <= 40 ? v : v.substring(0, 40) + "..."; }
+
+    /**
+     * A checkpoint, every tensor and metadata field checked against the masks and each other:
+     * optimizer state shaped like the weights and finite, counters in range, one metric row
+     * per epoch done (numbered 1..epochs_done), DST rows no later than the step counter.
+     */
     public static Checkpoint load(Path file, int slots) {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        return from(SafeTensors.read(file), file, slots);
+    }
+
+    public static Checkpoint from(SafeTensors.Contents c, Path file, int slots) {
         if (!FORMAT.equals(c.metadata.get("format"))) throw new UserError(file + ": not a g2g checkpoint");
         List<Mask> masks = readMasks(c, file);
         int depth = masks.size();
-        float[][][] w = readWeights(c, file, depth);
+        float[][][] w = readWeights(c, file, masks);
         float[][][] ws = new float[depth][slots][];
         float[][][] bs = new float[depth][slots][];
         float[][] heb = new float[depth][];
         boolean[] fresh = new boolean[depth];
         for (int l = 0; l < depth; l++) {
+            Mask m = masks.get(l);
             for (int s = 0; s < slots; s++) {
-                ws[l][s] = c.get("optim." + l + ".weight." + s, file).floats();
-                bs[l][s] = c.get("optim." + l + ".bias." + s, file).floats();
+                ws[l][s] = c.finite("optim." + l + ".weight." + s, file, m.out, m.in);
+                bs[l][s] = c.finite("optim." + l + ".bias." + s, file, m.out);
             }
             if (c.tensors.containsKey("hebbian." + l)) {
-                heb[l] = c.get("hebbian." + l, file).floats();
-                fresh[l] = Boolean.parseBoolean(c.metadata.get("hebbian." + l + ".fresh"));
+                heb[l] = c.finite("hebbian." + l, file, m.out, m.in);
+                String f = meta(c, "hebbian." + l + ".fresh", file);
+                if (!f.equals("true") && !f.equals("false")) throw new UserError(file + ": metadata 'hebbian." + l + ".fresh' is '" + abbreviate(f) + "', not true or false");
+                fresh[l] = Boolean.parseBoolean(f);
             }
         }
         float[][] enc = readEncoder(c, file);
         float[][][] encState = null;
         if (enc != null) {
+            PatchEncoder pe = encoderShape(c, file);
+            long out = pe.outChannels(), in = enc[0].length / pe.outChannels();
             encState = new float[slots][][];
             for (int s = 0; s < slots; s++) {
-                encState[s] = new float[][]{c.get("optim.encoder.weight." + s, file).floats(),
-                        c.get("optim.encoder.bias." + s, file).floats()};
+                encState[s] = new float[][]{c.finite("optim.encoder.weight." + s, file, out, in),
+                        c.finite("optim.encoder.bias." + s, file, out)};
             }
         }
-        return new Checkpoint(Integer.parseInt(meta(c, "epochs_done", file)), Long.parseLong(meta(c, "step", file)),
-                Double.parseDouble(meta(c, "train_seconds", file)), lines(meta(c, "metrics", file)),
-                lines(meta(c, "dst", file)), masks, w, ws, bs, heb, fresh, enc, encState);
+        int epochsDone = metaInt(c, "epochs_done", file, 0, Integer.MAX_VALUE);
+        long step = metaLong(c, "step", file, 0, Long.MAX_VALUE);
+        double trainSeconds;
+        try {
+            trainSeconds = Double.parseDouble(meta(c, "train_seconds", file));
+        } catch (NumberFormatException e) {
+            trainSeconds = Double.NaN;
+        }
+        if (!(trainSeconds >= 0) || Double.isInfinite(trainSeconds)) {
+            throw new UserError(file + ": metadata 'train_seconds' is '" + abbreviate(meta(c, "train_seconds", file)) + "', not a time");
+        }
+        List<String> metrics = lines(meta(c, "metrics", file));
+        if (metrics.size() != epochsDone) {
+            throw new UserError(file + ": epochs_done is " + epochsDone + " but it holds " + metrics.size() + " metric rows");
+        }
+        for (int k = 0; k < metrics.size(); k++) {
+            EpochMetrics m = EpochMetrics.parseChecked(metrics.get(k), file + ": metric row " + (k + 1));
+            if (m.epoch() != k + 1) throw new UserError(file + ": metric row " + (k + 1) + " is numbered epoch " + m.epoch());
+        }
+        List<String> dstRows = lines(meta(c, "dst", file));
+        for (int k = 0; k < dstRows.size(); k++) {
+            String[] f = dstRows.get(k).split(",", -1);
+            long at;
+            try {
+                at = f.length == org.g2g.dst.DstStats.CSV_HEADER.split(",").length ? Long.parseLong(f[0]) : -1;
+            } catch (NumberFormatException e) {
+                at = -1;
+            }
+            if (at < 1 || at > step) {
+                throw new UserError(file + ": DST row " + (k + 1) + " is not a row of dst.csv up to step " + step + ": '"
+                        + abbreviate(dstRows.get(k)) + "'");
+            }
+        }
+        return new Checkpoint(epochsDone, step, trainSeconds, metrics, dstRows, masks, w, ws, bs, heb, fresh, enc, encState);
+    }
+
+    /** The options the checkpoint was made with (its "config" metadata), checked like a config file. */
+    public static org.g2g.config.RunConfig config(SafeTensors.Contents c, Path file) {
+        String json = meta(c, "config", file);
+        java.util.Map<String, Object> m;
+        try {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> parsed = RunRecorder.JSON.readValue(json, java.util.Map.class);
+            m = parsed;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UserError(file + ": metadata 'config' is not a JSON object of options");
+        }
+        if (m == null) throw new UserError(file + ": metadata 'config' is not a JSON object of options");
+        try {
+            return org.g2g.config.RunConfig.builder().setAll(m).build();
+        } catch (UserError e) {
+            throw new UserError(file + ": metadata 'config': " + e.getMessage());
+        }
     }
 
     private static List<String> lines(String s) {

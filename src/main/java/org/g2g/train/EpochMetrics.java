@@ -15,6 +15,24 @@ public record EpochMetrics(int epoch, double trainLoss, double trainAcc, double 
                 density, samplesPerS, seconds);
     }
 
+    /**
+     * A row read back from a file: ten fields, numbers where numbers belong, finite except an
+     * empty val_acc; a UserError starting with where otherwise.
+     */
+    public static EpochMetrics parseChecked(String line, String where) {
+        EpochMetrics m;
+        try {
+            if (line.split(",", -1).length != 10) throw new NumberFormatException();
+            m = parse(line);
+        } catch (RuntimeException e) {
+            throw new org.g2g.UserError(where + " is not a metrics.csv row: '" + (line.length() > 60 ? line.substring(0, 60) + "..." : line) + "'");
+        }
+        double[] v = {m.trainLoss, m.trainAcc, m.testLoss, m.testAcc, m.lr, m.density, m.samplesPerS, m.seconds};
+        for (double x : v) if (!Double.isFinite(x)) throw new org.g2g.UserError(where + " holds a value that is not a number: '" + line + "'");
+        if (m.epoch < 1) throw new org.g2g.UserError(where + " has epoch " + m.epoch);
+        return m;
+    }
+
     public static EpochMetrics parse(String line) {
         String[] f = line.split(",", -1);
         return new EpochMetrics(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),

@@ -68,8 +68,9 @@ public record RunSummary(
     public static RunSummary read(Path f) {
         try {
             return RunRecorder.JSON.readValue(f.toFile(), RunSummary.class);
-        } catch (IOException e) {
-            throw new UserError(f + ": cannot read (" + e.getMessage() + ")");
+        } catch (IOException | RuntimeException e) {
+            String why = e.getMessage() == null ? e.toString() : e.getMessage().split("\n")[0];
+            throw new UserError(f + ": unreadable (" + why + ")");
         }
     }
 }

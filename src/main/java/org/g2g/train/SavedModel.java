@@ -33,7 +33,7 @@ public final class SavedModel {
         this.file = file;
         this.metadata = st.metadata;
         this.masks = Checkpoint.readMasks(st, file);
-        this.weights = Checkpoint.readWeights(st, file, masks.size());
+        this.weights = Checkpoint.readWeights(st, file, masks);
         widths = new int[masks.size() + 1];
         widths[0] = masks.get(0).in;
         for (int l = 0; l < masks.size(); l++) widths[l + 1] = masks.get(l).out;

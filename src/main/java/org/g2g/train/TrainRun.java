@@ -12,6 +12,7 @@ import org.g2g.data.Split;
 import org.g2g.data.Splits;
 import org.g2g.data.Standardise;
 import org.g2g.dst.DynamicSparseTraining;
+import org.g2g.io.SafeTensors;
 import org.g2g.io.WriterLock;
 import org.g2g.model.Architecture;
 import org.g2g.model.Flops;
@@ -93,23 +94,36 @@ public final class TrainRun {
                         + " or choose another --out");
             }
             if (!exists) refuseForeignFiles(dir);
+            SafeTensors.Contents ckpt = null;
+            RunConfig made = null;
             if (resume) {
+                // compare with what the checkpoint was trained with (config.json is only a copy anyone can edit)
+                Path ckptFile = dir.resolve("checkpoint.safetensors");
                 RunConfig saved = RunRecorder.readConfig(dir);
-                List<String> diff = saved.differences(c);
-                if (!diff.isEmpty() && !force) {
-                    throw new UserError("--resume " + dir + ": config differs from the saved run (" + String.join(", ", diff)
-                            + "); add --force to resume with the new values");
+                made = saved;
+                String madeBy = "the saved run";
+                if (Files.isRegularFile(ckptFile)) {
+                    ckpt = SafeTensors.read(ckptFile);
+                    made = Checkpoint.config(ckpt, ckptFile);
+                    madeBy = "the config its checkpoint was trained with";
                 }
+                List<String> diff = made.differences(c);
+                if (!diff.isEmpty() && !force) {
+                    List<String> edited = made.differences(saved);
+                    throw new UserError("--resume " + dir + ": config differs from " + madeBy + " (" + String.join(", ", diff) + ")"
+                            + (edited.isEmpty() ? "" : "; config.json was changed after the checkpoint (" + String.join(", ", edited) + ")")
+                            + "; add --force to resume with the new values");
+                }
+                if (!diff.isEmpty()) log.println("--force: resuming with changed options " + diff);
                 Path summary = dir.resolve("summary.json");
-                Path ckpt = dir.resolve("checkpoint.safetensors");
                 if (Files.isRegularFile(summary) && diff.isEmpty()) {
-                    RunSummary s = RunSummary.read(summary);
-                    if (s.finished()) {
+                    RunSummary s = readSummaryOrNull(summary, log);
+                    if (s != null && s.finished()) {
                         log.println("run " + dir + " already finished; nothing to do");
                         return s;
                     }
                 }
-                if (!Files.isRegularFile(ckpt)) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
+                if (ckpt == null) log.println("no checkpoint in " + dir + " yet: starting the run from the beginning");
             }
             // the device, then the data, before anything is written: a run that cannot start leaves no directory
             long wall0 = System.nanoTime();
@@ -117,7 +131,7 @@ public final class TrainRun {
                 Data data = loadData(c, log);
                 RunRecorder rec = new RunRecorder(dir);
                 log.println("device: " + be.name() + " (" + be.description() + ")");
-                return train(c, data, be, rec, resume, log, listener, wall0);
+                return train(c, data, be, rec, ckpt == null ? null : new Saved(ckpt, made), log, listener, wall0);
             }
         }
     }
@@ -145,7 +159,20 @@ public final class TrainRun {
         }
     }
 
-    private static RunSummary train(RunConfig c, Data data, Backend be, RunRecorder rec, boolean resume,
+    /** summary.json, or null (with a note) when it is damaged: it is rewritten when the run finishes. */
+    static RunSummary readSummaryOrNull(Path f, PrintStream log) {
+        try {
+            return RunSummary.read(f);
+        } catch (UserError e) {
+            log.println("note: " + e.getMessage() + "; it will be rewritten when the run finishes");
+            return null;
+        }
+    }
+
+    /** A checkpoint read (and checked as a file) before the data load, and the config it was made with. */
+    private record Saved(SafeTensors.Contents contents, RunConfig made) {}
+
+    private static RunSummary train(RunConfig c, Data data, Backend be, RunRecorder rec, Saved saved,
                                     PrintStream log, TrainListener listener, long wall0) {
         Dataset ds = data.dataset();
         Random rng = new Random(c.seed());
@@ -153,9 +180,11 @@ public final class TrainRun {
         Optimizer opt = Optimizer.from(c);
         String json = configJson(c);
         Path ckptFile = rec.checkpoint();
-        Checkpoint ckpt = resume && Files.isRegularFile(ckptFile) ? Checkpoint.load(ckptFile, opt.slots()) : null;
+        Checkpoint ckpt = saved == null ? null : Checkpoint.from(saved.contents(), ckptFile, opt.slots());
+        int nTrain = data.train().n();
         if (ckpt != null) {
             checkShapes(ckpt.masks, arch, ckptFile);
+            checkCounters(ckpt, c, saved.made(), nTrain, ckptFile);
             if ((ckpt.encoder == null) != (arch.encoder() == null)) {
                 throw new UserError(ckptFile + ": the checkpoint's encoder does not match the configured --encoder");
             }
@@ -165,7 +194,6 @@ public final class TrainRun {
         float[][][] w0 = ckpt != null ? ckpt.weights : Network.initWeights(arch, rng);
         // drawn after the layers, so a model without an encoder starts exactly as before encoders existed
         float[][] e0 = ckpt != null ? ckpt.encoder : Network.initEncoder(arch.encoder(), rng);
-        int nTrain = data.train().n();
         long total = Trainer.totalSteps(c, nTrain);
         try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0, e0);
              DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
@@ -198,6 +226,24 @@ public final class TrainRun {
             RunSummary s = summary(c, rec, be, finalMasks, arch, t, wall0);
             rec.writeSummary(s);
             return s;
+        }
+    }
+
+    /**
+     * The checkpoint's step counter must be what its epochs imply, and its epochs within the run;
+     * a resumed run that disagreed would repeat or skip an epoch (and its metric row).
+     */
+    private static void checkCounters(Checkpoint k, RunConfig c, RunConfig made, int nTrain, Path f) {
+        if (k.epochsDone > c.epochs()) {
+            throw new UserError(f + ": " + k.epochsDone + " epochs done already, more than --epochs " + c.epochs());
+        }
+        // (a --force that changed the batch or the training set changes the count per epoch: not checkable then)
+        boolean sameEpochs = made.batch() == c.batch() && made.limitTrain() == c.limitTrain() && made.valSplit() == c.valSplit()
+                && made.dataset().equals(c.dataset());
+        long expect = (long) k.epochsDone * Trainer.batchesPerEpoch(c, nTrain);
+        if (sameEpochs && k.step != expect) {
+            throw new UserError(f + ": step counter " + k.step + " disagrees with its " + k.epochsDone + " epochs of "
+                    + Trainer.batchesPerEpoch(c, nTrain) + " batches (" + expect + " steps)");
         }
     }
 
