@@ -75,13 +75,16 @@ public final class CifarReader {
     }
 
     /** Reads and concatenates batch files (all fully validated before any conversion). */
+    static final int MAX_RECORDS = 50000;
+
     public static Split readBatches(Variant v, Path dir, List<String> names) {
         int rec = v.recordSize();
         List<byte[]> data = new ArrayList<>();
         long total = 0;
         for (String name : names) {
             Path file = dir.resolve(name);
-            byte[] b = DataFiles.read(file);
+            // no header: at most the largest official file (50000 records), and one byte more to tell a larger one
+            byte[] b = DataFiles.read(file, 0, h -> (long) MAX_RECORDS * rec);
             if (b.length == 0) throw DataFiles.fail(file, "empty file");
             if (b.length % rec != 0) {
                 throw DataFiles.fail(file, "size " + b.length + " bytes is not a multiple of the " + rec + "-byte "

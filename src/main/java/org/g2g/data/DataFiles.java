@@ -2,7 +2,7 @@ package org.g2g.data;
 
 import org.g2g.UserError;
 
-import java.io.ByteArrayInputStream;
+import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,52 +30,57 @@ final class DataFiles {
         for (int v = 0; v < 256; v++) UNIT[v] = v / 255f;
     }
 
-    static byte[] read(Path file) {
+    /** How many bytes a file of some format holds in all, from its first bytes; -1 when they are not a valid header. */
+    interface Size { long total(byte[] header); }
+
+    /** Deflate expands at most about 1032:1; a promise beyond that cannot be kept by the compressed file. */
+    private static final long MAX_RATIO = 1032;
+
+    /**
+     * Reads a whole data file, gunzipping it when it starts with the gzip magic, but never more
+     * than its header promises (plus one byte, to tell trailing garbage): the first headerBytes
+     * (decompressed) go to size, and a file that inflates past that total is refused before it
+     * can fill the heap. A header that is not valid returns just the header, for the caller to
+     * report. Promises the file cannot keep (more than the raw file, or than deflate can expand
+     * it to) are read as far as the file goes, so the caller reports a truncated file.
+     */
+    static byte[] read(Path file, int headerBytes, Size size) {
         if (Files.isDirectory(file)) throw fail(file, "is a directory, expected a file");
-        byte[] raw;
-        try {
-            raw = Files.readAllBytes(file);
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            long fileSize = Files.size(file);
+            raw.mark(2);
+            boolean gzip = raw.read() == 0x1f & raw.read() == 0x8b;
+            raw.reset();
+            InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
+            byte[] head = in.readNBytes(headerBytes);
+            if (head.length < headerBytes) return head;
+            long total = size.total(head);
+            if (total < 0) return head;
+            if (total > Integer.MAX_VALUE - 16) {
+                throw fail(file, "header promises " + total + " bytes, more than g2g can load in one array");
+            }
+            long possible = gzip ? fileSize * MAX_RATIO + (1 << 16) : fileSize;
+            long want = Math.min(total + 1, possible) - headerBytes; // one more than promised, to see trailing data
+            byte[] all = Arrays.copyOf(head, (int) (headerBytes + Math.max(0, want)));
+            int n = headerBytes + in.readNBytes(all, headerBytes, all.length - headerBytes);
+            if (n > total) {
+                throw fail(file, (gzip ? "inflates to" : "holds") + " more than the " + total + " bytes "
+                        + (headerBytes > 0 ? "its header promises" : "such a file holds")
+                        + " (trailing data, a wrong header or concatenated files?)");
+            }
+            if (gzip && n == total) in.readAllBytes(); // nothing left: this checks the gzip trailer (CRC and size)
+            return n == all.length ? all : Arrays.copyOf(all, n);
         } catch (NoSuchFileException e) {
             throw fail(file, "not found", e);
         } catch (AccessDeniedException e) {
             throw fail(file, "permission denied", e);
-        } catch (IOException e) {
-            throw fail(file, "cannot read: " + e.getMessage(), e);
-        }
-        boolean gzip = raw.length >= 2 && (raw[0] & 0xff) == 0x1f && (raw[1] & 0xff) == 0x8b;
-        return gzip ? gunzip(file, raw) : raw;
-    }
-
-    private static byte[] gunzip(Path file, byte[] raw) {
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
-            // The trailer's ISIZE (uncompressed size mod 2^32) lets us inflate straight into an
-            // array of the right size instead of growing and copying buffers; it is only a hint
-            // (a multi-member file has one per member), so whatever remains is read after it,
-            // and that last read also makes GZIPInputStream check the CRC.
-            int hint = sizeHint(raw);
-            byte[] out = new byte[hint];
-            int n = in.readNBytes(out, 0, hint);
-            byte[] rest = in.readAllBytes();
-            if (n < hint) return Arrays.copyOf(out, n);
-            if (rest.length == 0) return out;
-            byte[] all = Arrays.copyOf(out, Math.addExact(n, rest.length));
-            System.arraycopy(rest, 0, all, n, rest.length);
-            return all;
         } catch (EOFException e) {
             throw fail(file, "corrupt gzip: compressed data ends early (truncated download?)", e);
         } catch (ZipException e) {
             throw fail(file, "corrupt gzip: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw fail(file, "corrupt gzip: " + e.getMessage(), e);
+            throw fail(file, "cannot read: " + e.getMessage(), e);
         }
-    }
-
-    private static int sizeHint(byte[] gz) {
-        int i = gz.length - 4;
-        long isize = i < 10 ? 0 : (gz[i] & 0xffL) | (gz[i + 1] & 0xffL) << 8 | (gz[i + 2] & 0xffL) << 16 | (gz[i + 3] & 0xffL) << 24;
-        // a truncated file ends in arbitrary bytes: only trust claims that are cheap if wrong
-        // (image data compresses < 10x; beyond the cap we fall back to growing buffers)
-        return isize <= Math.min(1 << 28, gz.length * 64L) ? (int) isize : 0;
     }
 
     /** Scales len pixel bytes from src[srcOff..] into dst[dstOff..] as floats in [0,1]. */

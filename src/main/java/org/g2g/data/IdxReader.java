@@ -28,7 +28,12 @@ public final class IdxReader {
     }
 
     public static Images readImages(Path file) {
-        byte[] b = DataFiles.read(file);
+        byte[] b = DataFiles.read(file, 16, h -> {
+            ByteBuffer bb = ByteBuffer.wrap(h);
+            int n = bb.getInt(4), rows = bb.getInt(8), cols = bb.getInt(12);
+            if (bb.getInt(0) != IMAGES_MAGIC || n <= 0 || rows <= 0 || cols <= 0 || (long) rows * cols > MAX_PIXELS_PER_IMAGE) return -1;
+            return 16 + (long) n * rows * cols;
+        });
         ByteBuffer h = header(file, b, 16, "idx3-ubyte image");
         checkMagic(file, b, h.getInt(0), IMAGES_MAGIC, "idx3-ubyte images");
         int n = h.getInt(4), rows = h.getInt(8), cols = h.getInt(12);
@@ -55,7 +60,10 @@ public final class IdxReader {
 
     /** Labels as ints 0..255; range against the class count is checked by {@link #readSplit}. */
     public static int[] readLabels(Path file) {
-        byte[] b = DataFiles.read(file);
+        byte[] b = DataFiles.read(file, 8, h -> {
+            ByteBuffer bb = ByteBuffer.wrap(h);
+            return bb.getInt(0) != LABELS_MAGIC || bb.getInt(4) <= 0 ? -1 : 8 + (long) bb.getInt(4);
+        });
         ByteBuffer h = header(file, b, 8, "idx1-ubyte label");
         checkMagic(file, b, h.getInt(0), LABELS_MAGIC, "idx1-ubyte labels");
         int n = h.getInt(4);
