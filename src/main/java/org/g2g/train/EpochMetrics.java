@@ -16,6 +16,17 @@ public record EpochMetrics(int epoch, double trainLoss, double trainAcc, double 
     }
 
     /**
+     * "test_loss is NaN" for the first metric of the model that is not a finite number, or null;
+     * val_acc counts only when a validation split was measured. (Timings are not the model's.)
+     */
+    public String firstNonFinite(boolean measuredVal) {
+        String[] names = CSV_HEADER.split(",");
+        double[] v = {epoch, trainLoss, trainAcc, measuredVal ? valAcc : 0, testLoss, testAcc, lr, density};
+        for (int k = 0; k < v.length; k++) if (!Double.isFinite(v[k])) return names[k] + " is " + v[k];
+        return null;
+    }
+
+    /**
      * A row read back from a file: ten fields, numbers where numbers belong, finite except an
      * empty val_acc; a UserError starting with where otherwise.
      */

@@ -1,6 +1,5 @@
 package org.g2g.train;
 
-import org.g2g.UserError;
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
 import org.g2g.config.RunConfig;
@@ -122,12 +121,19 @@ public final class Trainer {
                 checkFinite(st[0], epoch);
                 long e0 = System.nanoTime();
                 timer.begin(Phase.EVAL);
-                double valAcc = val == null ? Double.NaN : val.evaluate(net)[1];
+                double[] va = val == null ? null : val.evaluate(net);
+                double valAcc = va == null ? Double.NaN : va[1];
                 double[] te = test.evaluate(net);
                 timer.end();
                 double evalSecs = (System.nanoTime() - e0) / 1e9;
                 EpochMetrics m = new EpochMetrics(epoch + 1, st[0] / n, st[1] / n, valAcc, te[0], te[1], lr,
                         denseFraction(), n / secs, secs + evalSecs);
+                String bad = va != null && !Double.isFinite(va[0]) ? "val_loss is " + va[0] : m.firstNonFinite(val != null);
+                if (bad != null) { // before anything of this epoch is written: the last good checkpoint stays
+                    throw new DivergedError("training diverged: " + bad + " in epoch " + (epoch + 1) + " (step " + step
+                            + "); the last good checkpoint" + (epochsDone == 0 ? " (none yet)" : " (epoch " + epochsDone + ")")
+                            + " is kept in " + rec.dir + " (try a lower --lr)");
+                }
                 rec.addEpoch(m);
                 epochsDone = epoch + 1;
                 // checkpoint first: it carries the metric rows, so a kill between the two writes loses nothing
@@ -175,7 +181,7 @@ public final class Trainer {
 
     private void checkFinite(double lossSum, int epoch) {
         if (!Double.isFinite(lossSum)) {
-            throw new UserError("training diverged: the loss became " + lossSum + " in epoch " + (epoch + 1)
+            throw new DivergedError("training diverged: the loss became " + lossSum + " in epoch " + (epoch + 1)
                     + " (step " + step + "); the last good checkpoint is kept in " + rec.dir
                     + " (try a lower --lr)");
         }
