@@ -151,6 +151,12 @@ public interface Backend extends AutoCloseable {
      */
     default boolean onHost() { return false; }
 
+    /**
+     * Bytes of device memory free for a new run, or -1 when numbers live in host memory (the Java
+     * heap); runs are sized against it before they allocate.
+     */
+    default long deviceMemoryFree() { return -1; }
+
     /** Bytes of device memory currently allocated by this backend (0 when host memory). */
     default long deviceBytes() { return 0; }
 

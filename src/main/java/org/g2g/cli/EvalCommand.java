@@ -5,6 +5,7 @@ import org.g2g.backend.Backend;
 import org.g2g.device.Backends;
 import org.g2g.config.RunConfig;
 import org.g2g.data.Split;
+import org.g2g.train.MemoryEstimate;
 import org.g2g.train.ResidentSplit;
 import org.g2g.train.Network;
 import org.g2g.train.RunRecorder;
@@ -51,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
         SavedModel model = SavedModel.load(run);
         Split test = testSplit(c, model, log);
         try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log);
-             Network net = model.network(be, c, c.batch());
+             Network net = model.network(be, c, MemoryEstimate.batchCapacity(c, test.n()));
              ResidentSplit ev = new ResidentSplit(be, test)) {
             double[] r = ev.evaluate(net);
             if (!json) {

@@ -35,8 +35,7 @@ public record Key(String name, Class<?> type, Object defaultValue, String help, 
     public Object parse(String raw) {
         String s = raw.trim();
         try {
-            if (type == Integer.class) return Integer.valueOf(s.replace("_", ""));
-            if (type == Long.class) return Long.valueOf(s.replace("_", ""));
+            if (type == Integer.class || type == Long.class) return exactInteger(new java.math.BigDecimal(s.replace("_", "")));
             if (type == Double.class) return Double.valueOf(s);
             if (type == Boolean.class) {
                 if (s.equalsIgnoreCase("true") || s.equals("1") || s.equalsIgnoreCase("yes")) return true;
@@ -51,17 +50,45 @@ public record Key(String name, Class<?> type, Object defaultValue, String help, 
 
     /** Converts a value read from JSON/YAML (Number, Boolean, String) to this key's type. */
     public Object coerce(Object v) {
-        if (v == null) return null;
+        if (v == null) {
+            // null means "unset" only for options that have no default (data, density)
+            if (defaultValue == null) return null;
+            throw new ConfigError(name, "null is not a valid " + typeName() + " (leave the key out to use the default, "
+                    + defaultValue + ")");
+        }
         if (type == String.class) {
             if (v instanceof String || v instanceof Number) return v.toString();
             throw new ConfigError(name, "expected a string, got " + v);
         }
         if (v instanceof String s) return parse(s);
-        if (type == Integer.class && v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) return n.intValue();
-        if (type == Long.class && v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) return n.longValue();
+        if ((type == Integer.class || type == Long.class) && v instanceof Number n) return exactInteger(n);
         if (type == Double.class && v instanceof Number n) return n.doubleValue();
         if (type == Boolean.class && v instanceof Boolean b) return b;
         throw new ConfigError(name, "expected " + typeName() + ", got " + v);
+    }
+
+    /**
+     * A JSON/YAML or command-line number as this key's integer type, exactly: never narrowed
+     * (4294967297 is not 1) nor rounded (2.5 is not 2).
+     */
+    private Object exactInteger(Number n) {
+        java.math.BigDecimal d;
+        try {
+            d = n instanceof java.math.BigDecimal b ? b : new java.math.BigDecimal(n.toString());
+        } catch (NumberFormatException e) {
+            throw new ConfigError(name, "'" + n + "' is not a valid integer");
+        }
+        java.math.BigInteger i;
+        try {
+            i = d.toBigIntegerExact();
+        } catch (ArithmeticException e) {
+            throw new ConfigError(name, n + " is not a whole number");
+        }
+        long lo = type == Integer.class ? Integer.MIN_VALUE : Long.MIN_VALUE, hi = type == Integer.class ? Integer.MAX_VALUE : Long.MAX_VALUE;
+        if (i.compareTo(java.math.BigInteger.valueOf(lo)) < 0 || i.compareTo(java.math.BigInteger.valueOf(hi)) > 0) {
+            throw new ConfigError(name, n + " is out of range (" + (type == Integer.class ? "at most 2147483647" : "a 64-bit integer") + ")");
+        }
+        return type == Integer.class ? (Object) i.intValue() : (Object) i.longValue();
     }
 
     public String typeName() {

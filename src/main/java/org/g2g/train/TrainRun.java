@@ -176,6 +176,15 @@ public final class TrainRun {
                                     PrintStream log, TrainListener listener, long wall0) {
         Dataset ds = data.dataset();
         Random rng = new Random(c.seed());
+        int nVal = data.val() == null ? 0 : data.val().n();
+        // sizes checked before anything large is allocated (masks are built next)
+        MemoryEstimate.Need need = MemoryEstimate.check(c, ds.features(), ds.classes(), data.train().n(), nVal, data.test().n(),
+                be.deviceMemoryFree() >= 0);
+        MemoryEstimate.refuseIfTooLarge(need, be.deviceMemoryFree());
+        if (need.batchCapacity() < c.batch()) {
+            log.println("note: --batch " + c.batch() + " is larger than the data (" + data.train().n()
+                    + " training samples): every step trains on the whole training set");
+        }
         Architecture arch = Architecture.build(c, ds.features(), ds.classes(), rng);
         Optimizer opt = Optimizer.from(c);
         String json = configJson(c);
@@ -195,7 +204,7 @@ public final class TrainRun {
         // drawn after the layers, so a model without an encoder starts exactly as before encoders existed
         float[][] e0 = ckpt != null ? ckpt.encoder : Network.initEncoder(arch.encoder(), rng);
         long total = Trainer.totalSteps(c, nTrain);
-        try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), w0, e0);
+        try (Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, need.batchCapacity(), w0, e0);
              DynamicSparseTraining dst = new DynamicSparseTraining(c, net, total);
              ResidentSplit val = data.val() == null ? null : new ResidentSplit(be, data.val());
              ResidentSplit test = new ResidentSplit(be, data.test());

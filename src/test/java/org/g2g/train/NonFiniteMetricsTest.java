@@ -63,8 +63,8 @@ class NonFiniteMetricsTest {
             try (Backend be = Backends.open(c.deviceSpec(), 1, c.sparseEngine(), null);
                  Network net = new Network(be, arch.widths(), arch.masks(), arch, opt, c.batch(), Network.initWeights(arch, rng), null);
                  DynamicSparseTraining dst = new DynamicSparseTraining(c, net, Trainer.totalSteps(c, train.n()));
-                 Evaluator val = new Evaluator(be, split(40, 16, 2, which.equals("val")));
-                 Evaluator test = new Evaluator(be, split(40, 16, 3, which.equals("test")))) {
+                 ResidentSplit val = new ResidentSplit(be, split(40, 16, 2, which.equals("val")));
+                 ResidentSplit test = new ResidentSplit(be, split(40, 16, 3, which.equals("test")))) {
                 RunRecorder rec = new RunRecorder(dir);
                 Trainer t = new Trainer(c, net, dst, rec, TrainListener.NONE, TrainRun.configJson(c), false);
                 DivergedError e = assertThrows(DivergedError.class, () -> t.run(train, val, test));
