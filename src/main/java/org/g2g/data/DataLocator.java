@@ -70,6 +70,8 @@ public final class DataLocator {
         }
         Path dir = src.find(dataDir);
         if (dir == null) {
+            String denied = deniedBelow(src, dataDir);
+            if (denied != null) throw new UserError("--data " + dataDir + ": permission denied on " + denied + "; " + src.howToGet());
             throw new UserError("--data " + dataDir + ": no " + src.name + " files there (missing "
                     + String.join(", ", src.missing(dataDir)) + "); " + src.howToGet());
         }
@@ -95,6 +97,8 @@ public final class DataLocator {
         }
         StringBuilder partial = new StringBuilder();
         for (Path c : candidates(src)) {
+            String denied = deniedBelow(src, c);
+            if (denied != null) partial.append("; permission denied on ").append(denied);
             if (src.anyPresent(c)) {
                 partial.append("; ").append(c).append(" has only some files (missing ")
                         .append(String.join(", ", src.missing(c))).append(")");
@@ -102,6 +106,28 @@ public final class DataLocator {
         }
         throw new UserError("dataset " + src.name + ": not found in " + describe(candidates(src))
                 + partial + installNote + "; " + src.howToGet());
+    }
+
+    /**
+     * The first directory (of dir and the layouts below it) or data file this process may not
+     * read, or null: a directory we cannot list looks empty, and "files missing" would send the
+     * user looking for files that are there.
+     */
+    static String deniedBelow(Source src, Path dir) {
+        if (!Files.exists(dir)) return null;
+        if (!Files.isReadable(dir) || !Files.isExecutable(dir)) return dir.toString();
+        for (Path d : src.layouts(dir)) {
+            if (!Files.isDirectory(d)) continue;
+            if (!Files.isReadable(d) || !Files.isExecutable(d)) return d.toString();
+            try (var files = Files.list(d)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    if (Files.isRegularFile(f) && !Files.isReadable(f)) return f.toString();
+                }
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                return d.toString();
+            }
+        }
+        return null;
     }
 
     private Path firstComplete(Source src) {
@@ -154,7 +180,7 @@ public final class DataLocator {
         }
 
         /** Directories that may hold the files: dir, dir/&lt;name&gt;, the layout of the official tarball or torchvision. */
-        private List<Path> layouts(Path dir) {
+        List<Path> layouts(Path dir) {
             List<Path> l = new ArrayList<>(List.of(dir, dir.resolve(name)));
             if (torchvisionDir != null) l.add(dir.resolve(torchvisionDir));
             if (cifar != null) l.addAll(List.of(dir.resolve(cifar.subdir), dir.resolve(name).resolve(cifar.subdir)));
