@@ -15,8 +15,8 @@ public final class ImageFiles {
      * outputs (CIFAR-10 with 10, CIFAR-100 with 100). Labels are those in the file (CIFAR) or 0.
      */
     public static Split read(Path file, int classes) {
-        byte[] b = DataFiles.read(file);
-        if (b.length >= 4 && ((b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | (b[3] & 0xff)) == IdxReader.IMAGES_MAGIC) {
+        byte[] head = DataFiles.read(file, 4, h -> -1); // the first 4 (inflated) bytes: the format's magic, if any
+        if (head.length >= 4 && ((head[0] & 0xff) << 24 | (head[1] & 0xff) << 16 | (head[2] & 0xff) << 8 | (head[3] & 0xff)) == IdxReader.IMAGES_MAGIC) {
             IdxReader.Images im = IdxReader.readImages(file);
             int f = im.features();
             float[] x = new float[im.n() * f];
@@ -24,6 +24,7 @@ public final class ImageFiles {
             return new Split(x, new int[im.n()], im.n(), f);
         }
         CifarReader.Variant v = classes == 100 ? CifarReader.Variant.CIFAR100 : CifarReader.Variant.CIFAR10;
+        byte[] b = DataFiles.read(file, 0, h -> (long) CifarReader.MAX_RECORDS * v.recordSize());
         if (b.length == 0 || b.length % v.recordSize() != 0) {
             throw new UserError("--input " + file + ": neither an idx3-ubyte images file (no magic number 0x00000803)"
                     + " nor a " + v.title + " binary batch (size " + b.length + " is not a multiple of "

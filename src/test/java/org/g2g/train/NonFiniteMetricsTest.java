@@ -66,7 +66,7 @@ class NonFiniteMetricsTest {
                  ResidentSplit val = new ResidentSplit(be, split(40, 16, 2, which.equals("val")));
                  ResidentSplit test = new ResidentSplit(be, split(40, 16, 3, which.equals("test")))) {
                 RunRecorder rec = new RunRecorder(dir);
-                Trainer t = new Trainer(c, net, dst, rec, TrainListener.NONE, TrainRun.configJson(c), false);
+                Trainer t = new Trainer(c, net, dst, rec, TrainListener.NONE, TrainRun.configJson(c), Map.of(), false);
                 DivergedError e = assertThrows(DivergedError.class, () -> t.run(train, val, test));
                 assertTrue(e.getMessage().contains(which + "_loss is NaN in epoch 1"), e.getMessage());
                 assertTrue(e.getMessage().contains("(none yet)"), e.getMessage());
