@@ -37,6 +37,7 @@ class TamperedFilesTest {
     static RunConfig config(Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(Map.of("data", data.toString(), "hidden", 16, "layers", 2, "groups", 4,
                 "epochs", 2, "batch", 50, "update-every", 3, "device", "cpu", "threads", 1, "regrow", "hebbian"));
+        m.put("encoder", "none"); // 6 x 6 images: the default 4 x 4 patch grid does not divide them
         m.putAll(extra);
         return RunConfig.defaults().with(m);
     }
