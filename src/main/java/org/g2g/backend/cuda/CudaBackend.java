@@ -95,6 +95,8 @@ public final class CudaBackend implements Backend, KernelTimes {
 
     @Override public long deviceBytes() { return memory.liveBytes(); }
 
+    @Override public long deviceMemoryFree() { return memory.freeBytes(); }
+
     /** Live allocations (for leak checks in tests). */
     public int liveAllocations() { return memory.liveCount(); }
 

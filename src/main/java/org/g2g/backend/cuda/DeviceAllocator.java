@@ -2,6 +2,7 @@ package org.g2g.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -85,6 +86,14 @@ final class DeviceAllocator {
     }
 
     long liveBytes() { return liveBytes; }
+
+    /** Bytes the driver reports free on the device now (what a new run is sized against). */
+    long freeBytes() {
+        ctx.open();
+        long[] free = new long[1], total = new long[1];
+        cuMemGetInfo(free, total);
+        return free[0];
+    }
 
     int liveCount() { return live.size(); }
 
