@@ -191,7 +191,8 @@ public final class Damage {
         return new Case(t + "[" + k + "] = " + v, q.bytes());
     }
 
-    static Map<String, List<String>> map(Object... kv) {
+    /** Replacement values per metadata key: map("key", List.of(...), ...), in the order given. */
+    public static Map<String, List<String>> map(Object... kv) {
         Map<String, List<String>> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             @SuppressWarnings("unchecked") List<String> l = (List<String>) kv[i + 1];

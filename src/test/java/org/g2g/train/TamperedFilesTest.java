@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -69,7 +68,7 @@ class TamperedFilesTest {
         Damage.Parts p = Damage.read(run.resolve("model.safetensors"));
         List<Damage.Case> cases = new ArrayList<>(Damage.everyTensor(p));
         cases.addAll(Damage.header(p));
-        cases.addAll(Damage.everyMetadata(p, map("depth", List.of("abc", "-1", "0", "1", "3", "99999999999", "2.0", ""))));
+        cases.addAll(Damage.everyMetadata(p, Damage.map("depth", List.of("abc", "-1", "0", "1", "3", "99999999999", "2.0", ""))));
         cases.add(Damage.value(p, "layers.0.weight", 3, Float.NaN));
         cases.add(Damage.value(p, "layers.1.bias", 0, Float.POSITIVE_INFINITY));
         cases.add(Damage.byteValue(p, "layers.0.mask", 0, 2));
@@ -95,7 +94,7 @@ class TamperedFilesTest {
         String[] rows = metrics.split("\n");
         List<Damage.Case> cases = new ArrayList<>(Damage.everyTensor(p));
         cases.addAll(Damage.header(p));
-        cases.addAll(Damage.everyMetadata(p, map(
+        cases.addAll(Damage.everyMetadata(p, Damage.map(
                 "format", List.of("g2g-checkpoint-0", ""),
                 "depth", List.of("abc", "1", "3", "-2"),
                 "epochs_done", List.of("abc", "-1", "1", "3", "2.5", "4294967298"),
@@ -175,14 +174,5 @@ class TamperedFilesTest {
         } finally {
             System.setOut(old);
         }
-    }
-
-    static Map<String, List<String>> map(Object... kv) {
-        Map<String, List<String>> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            @SuppressWarnings("unchecked") List<String> l = (List<String>) kv[i + 1];
-            m.put((String) kv[i], l);
-        }
-        return m;
     }
 }
