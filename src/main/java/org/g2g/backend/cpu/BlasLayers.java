@@ -146,7 +146,7 @@ final class BlasLayers {
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }
-                    CpuBackend.zeroBlockHoles(p, q, GW, gwo);
+                    VectorLayers.zeroBlockHoles(p, q, GW, gwo);
                     for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                         GB[gbo + l.rowOrder[r]] = batch > 0 ? Kernels.sum(G, gb + r * ldg, c) : 0f;
                     }
