@@ -4,9 +4,10 @@ import org.g2g.backend.IntVector;
 import org.g2g.backend.Tensor;
 
 /**
- * Host-memory operations shared by every backend that keeps tensors in Java arrays:
- * allocation, copies, loss, optimizers and the batch gather. Written as plain loops the
+ * The fast CPU backend's host-memory operations: allocation, copies, loss, EMA, SGD, the scalar
+ * Adam its vector Adam reproduces bit for bit, and the batch gather. Written as plain loops the
  * JIT vectorises; they are O(parameters) or O(batch x units), never the hot O(edges x batch).
+ * The CUDA kernels reproduce this float arithmetic; {@link ReferenceBackend} has its own.
  */
 public abstract class HostOps {
     /** Row stride for a row of n floats (see {@link Tensor#paddedLd}). */

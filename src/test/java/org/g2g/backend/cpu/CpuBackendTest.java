@@ -245,6 +245,9 @@ class CpuBackendTest {
         }
     }
 
+    /** The scalar float Adam that the vector Adam (and the CUDA kernel) reproduce bit for bit. */
+    static final HostOps host = new HostOps() {};
+
     @Test
     void adamIsBitIdenticalToHostOps() {
         Random rng = new Random(3);
@@ -253,16 +256,39 @@ class CpuBackendTest {
             for (int k = 0; k < n; k += 17) { w[k] = 0; g[k] = 0; }           // holes stay 0
             for (int k = 5; k < n; k += 31) if (k % 17 != 0) g[k] = 1e-20f;     // state that must flush
             Tensor fw = input(fast, 1, n, w), fg = input(fast, 1, n, g), fm = fast.vector(n), fv = fast.vector(n);
+            Tensor hw = host.tensor(1, n), hg = host.tensor(1, n), hm = host.tensor(1, n), hv = host.tensor(1, n);
+            host.write(hw, w);
+            host.write(hg, g);
             Tensor rw = input(ref, 1, n, w), rg = input(ref, 1, n, g), rm = ref.vector(n), rv = ref.vector(n);
             for (long t = 1; t <= 3; t++) {
                 fast.adam(fw, fg, fm, fv, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
+                host.adam(hw, hg, hm, hv, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
                 ref.adam(rw, rg, rm, rv, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
             }
-            assertArrayEquals(ref.read(rw), fast.read(fw));
-            assertArrayEquals(ref.read(rm), fast.read(fm));
-            assertArrayEquals(ref.read(rv), fast.read(fv));
+            assertArrayEquals(host.read(hw), fast.read(fw));
+            assertArrayEquals(host.read(hm), fast.read(fm));
+            assertArrayEquals(host.read(hv), fast.read(fv));
+            assertNear("adam w", ref.read(rw), fast.read(fw), w, g);
+            assertNear("adam m", ref.read(rm), fast.read(fm), w, g);
+            assertNear("adam v", ref.read(rv), fast.read(fv), w, g);
             float[] r = fast.read(fw);
             for (int k = 0; k < n; k += 17) assertEquals(0f, r[k]);
+        }
+    }
+
+    /**
+     * Elementwise against the reference's optimizer, which works in double and rounds once. The
+     * fast backend rounds after each of its few float operations, an error under 1e-6 of the
+     * magnitudes that enter the element (the result and the inputs, which bound every term and the
+     * update); it also flushes state below 1e-30 to zero, which moves a weight by at most
+     * lr 1e-30 / ((1 - beta1) eps) = 1e-22 here: |got - want| <= 1e-6 (|want| + sum |input|) + 1e-20.
+     */
+    static void assertNear(String what, float[] want, float[] got, float[]... inputs) {
+        assertEquals(want.length, got.length, what + ": length");
+        for (int k = 0; k < want.length; k++) {
+            double scale = Math.abs(want[k]);
+            for (float[] in : inputs) scale += Math.abs(in[k]);
+            if (!(Math.abs(got[k] - want[k]) <= 1e-6 * scale + 1e-20)) fail(what + " at " + k + ": want " + want[k] + " got " + got[k]);
         }
     }
 

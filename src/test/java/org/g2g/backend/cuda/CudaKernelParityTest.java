@@ -16,6 +16,7 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
+import org.g2g.backend.cpu.CpuBackend;
 import org.g2g.backend.cpu.ReferenceBackend;
 import org.g2g.model.Mask;
 import org.junit.jupiter.api.AfterAll;
@@ -272,27 +273,44 @@ class CudaKernelParityTest {
         return new float[][] {w, g, m, v};
     }
 
+    /**
+     * The CPU backend, whose float arithmetic for Adam, SGD and EMA the kernels reproduce bit for bit;
+     * the independent {@link ReferenceBackend} (double, rounded once) is checked too, within the bound
+     * of {@link #assertNearReference}.
+     */
+    static final CpuBackend HOST = new CpuBackend(1);
+
     @Test
     void adamSgdEmaAreBitExact() {
         Random rng = new Random(14);
         int n = 100_003;
         for (long t : new long[] {1, 2, 1000}) {
             float[][] s = optimizerState(rng, n);
-            Tensor[] ref = new Tensor[4];
-            for (int k = 0; k < 4; k++) { ref[k] = REF.vector(n); REF.write(ref[k], s[k]); }
+            Tensor[] host = new Tensor[4], ref = new Tensor[4];
+            for (int k = 0; k < 4; k++) {
+                host[k] = HOST.vector(n); HOST.write(host[k], s[k]);
+                ref[k] = REF.vector(n); REF.write(ref[k], s[k]);
+            }
+            HOST.adam(host[0], host[1], host[2], host[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
             REF.adam(ref[0], ref[1], ref[2], ref[3], 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
             try (Tensor w = custom.vector(n); Tensor g = custom.vector(n); Tensor m = custom.vector(n); Tensor v = custom.vector(n)) {
                 Tensor[] dev = {w, g, m, v};
                 for (int k = 0; k < 4; k++) custom.write(dev[k], s[k]);
                 custom.adam(w, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
-                assertArrayEquals(REF.read(ref[0]), custom.read(w), "adam w, t=" + t);
-                assertArrayEquals(REF.read(ref[2]), custom.read(m), "adam m, t=" + t);
-                assertArrayEquals(REF.read(ref[3]), custom.read(v), "adam v, t=" + t);
+                assertArrayEquals(HOST.read(host[0]), custom.read(w), "adam w, t=" + t);
+                assertArrayEquals(HOST.read(host[2]), custom.read(m), "adam m, t=" + t);
+                assertArrayEquals(HOST.read(host[3]), custom.read(v), "adam v, t=" + t);
+                assertNearReference(REF.read(ref[0]), custom.read(w), "adam w against the reference, t=" + t, s);
+                assertNearReference(REF.read(ref[2]), custom.read(m), "adam m against the reference, t=" + t, s);
+                assertNearReference(REF.read(ref[3]), custom.read(v), "adam v against the reference, t=" + t, s);
             }
         }
         for (boolean nesterov : new boolean[] {false, true}) {
             for (float momentum : new float[] {0f, 0.9f}) {
                 float[][] s = optimizerState(rng, n);
+                Tensor hw = HOST.vector(n), hg = HOST.vector(n), hb = HOST.vector(n);
+                HOST.write(hw, s[0]); HOST.write(hg, s[1]); HOST.write(hb, s[2]);
+                HOST.sgd(hw, hg, hb, 0.05f, momentum, nesterov, 5e-4f);
                 Tensor rw = REF.vector(n), rg = REF.vector(n), rb = REF.vector(n);
                 REF.write(rw, s[0]); REF.write(rg, s[1]); REF.write(rb, s[2]);
                 REF.sgd(rw, rg, rb, 0.05f, momentum, nesterov, 5e-4f);
@@ -300,13 +318,19 @@ class CudaKernelParityTest {
                     custom.write(w, s[0]); custom.write(g, s[1]); custom.write(b, s[2]);
                     custom.sgd(w, g, b, 0.05f, momentum, nesterov, 5e-4f);
                     String what = "sgd momentum " + momentum + " nesterov " + nesterov;
-                    assertArrayEquals(REF.read(rw), custom.read(w), what + " w");
-                    assertArrayEquals(REF.read(rb), custom.read(b), what + " buf");
+                    assertArrayEquals(HOST.read(hw), custom.read(w), what + " w");
+                    assertArrayEquals(HOST.read(hb), custom.read(b), what + " buf");
+                    assertNearReference(REF.read(rw), custom.read(w), what + " w against the reference", s[0], s[1], s[2]);
+                    assertNearReference(REF.read(rb), custom.read(b), what + " buf against the reference", s[0], s[1], s[2]);
                 }
             }
         }
         int rows = 33, cols = 70; // a padded matrix: EMA runs over the padding like HostOps
         float[] a = rand(rng, rows * cols), c = rand(rng, rows * cols);
+        Tensor ha = HOST.tensor(rows, cols), hc = HOST.tensor(rows, cols);
+        HOST.write(ha, a);
+        HOST.write(hc, c);
+        HOST.ema(ha, hc, 0.95f);
         Tensor ra = REF.tensor(rows, cols), rc = REF.tensor(rows, cols);
         REF.write(ra, a);
         REF.write(rc, c);
@@ -315,7 +339,26 @@ class CudaKernelParityTest {
             custom.write(da, a);
             custom.write(dc, c);
             custom.ema(da, dc, 0.95f);
-            assertArrayEquals(REF.read(ra), custom.read(da), "ema");
+            assertArrayEquals(HOST.read(ha), custom.read(da), "ema");
+            assertNearReference(REF.read(ra), custom.read(da), "ema against the reference", a, c);
+        }
+    }
+
+    /**
+     * The reference computes each element in double and rounds once; the kernels round after each of
+     * their few float operations, an error under 1e-6 of the magnitudes that enter the element (the
+     * result and the inputs, which bound every term and the update), and flush state below 1e-30,
+     * which moves a weight by at most lr 1e-30 / ((1 - beta1) eps) = 1e-22 here:
+     * |got - want| <= 1e-6 (|want| + sum |input|) + 1e-20.
+     */
+    static void assertNearReference(float[] want, float[] got, String what, float[]... inputs) {
+        assertEquals(want.length, got.length, what + ": length");
+        for (int k = 0; k < want.length; k++) {
+            double scale = Math.abs(want[k]);
+            for (float[] in : inputs) scale += Math.abs(in[k]);
+            if (!(Math.abs(got[k] - want[k]) <= 1e-6 * scale + 1e-20)) {
+                fail(what + ": element " + k + " want " + want[k] + " got " + got[k]);
+            }
         }
     }
 
