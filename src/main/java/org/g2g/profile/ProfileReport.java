@@ -42,8 +42,12 @@ public record ProfileReport(String schema, String g2gVersion, Device device, Set
     /** Training samples per second over windows of steps (warm-up excluded). */
     public record Throughput(double median, double p10, double p90, int windows, double amortised) {}
 
-    /** FLOPs of one training step (2 per multiply-add): active edges, the same layers dense, and as executed (plan layout, holes included). */
-    public record FlopsPerStep(long active, long denseEquivalent, long executed) {}
+    /**
+     * FLOPs of one training step (2 per multiply-add): active edges, the same layers dense, as executed (plan
+     * layout, holes included), and the forward pass's share of active (the weight gradient's is the same, the input
+     * gradient's the rest).
+     */
+    public record FlopsPerStep(long active, long denseEquivalent, long executed, long forward) {}
 
     /** Bytes: heap_peak = sum of heap pools' peaks while profiling (an upper bound), heap_live = model and buffers after a GC, device = backend allocations. */
     public record Memory(long heapPeak, long heapLive, long device) {}

@@ -62,7 +62,7 @@ final class ProfileSummary {
         Architecture a = first.arch;
         return new ProfileReport.ModelProfile(name, c.modelKind().spelling(), a.widths(), a.density(), a.activeParams(), a.denseParams(),
                 steps, tp, sm, first.dstEnabled ? dstUpd : null, first.hasSparse ? corrMs : null, host, kernels,
-                new ProfileReport.FlopsPerStep(first.flopsActive, first.flopsDense, first.flopsExecuted), gflops, gflopsDense,
+                new ProfileReport.FlopsPerStep(first.flopsActive, first.flopsDense, first.flopsExecuted, first.flopsForward), gflops, gflopsDense,
                 gflops / cal.peakGflops(), new ProfileReport.Memory(heapPeak, heapLive, device));
     }
 

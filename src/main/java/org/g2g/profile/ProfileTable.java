@@ -47,6 +47,10 @@ public final class ProfileTable {
                     m.memoryBytes().heapPeak() / (double) (1 << 20),
                     m.memoryBytes().device() > 0 ? f(", device %.0f MiB", m.memoryBytes().device() / (double) (1 << 20)) : "",
                     m.hostMsPerStep() == null ? "" : f(", host %.2f ms/step", m.hostMsPerStep())));
+            ProfileReport.StepMs t = m.stepMs();
+            sb.append(f("    by phase: forward %.1f GFLOP/s, input gradient %.1f GFLOP/s, weight gradient %.1f GFLOP/s%n",
+                    gflops(fl.forward(), t.forward()), gflops(fl.active() - 2 * fl.forward(), t.inputGrad()),
+                    gflops(fl.forward(), t.weightGrad())));
             if (m.kernelMsPerStep() != null) {
                 for (var e : m.kernelMsPerStep().entrySet()) sb.append(f("    kernel %-28s %8.3f ms/step%n", e.getKey(), e.getValue()));
             }
@@ -83,6 +87,9 @@ public final class ProfileTable {
         }
         return sb.toString();
     }
+
+    /** Active-edge FLOPs of a phase over its mean time per step; 0 for a phase that took no time. */
+    static double gflops(long flops, double ms) { return ms > 0 ? flops / (ms * 1e6) : 0; }
 
     static String num(Double v) { return v == null ? "" : String.format(Locale.ROOT, "%.6g", v); }
 

@@ -51,7 +51,7 @@ final class StepMeasurement {
         Double hostMs;
         Map<String, Double> kernelMs;
         long heapPeak, heapLive, device;
-        long flopsActive, flopsDense, flopsExecuted;
+        long flopsActive, flopsDense, flopsExecuted, flopsForward;
 
         double meanStepMs() {
             double s = 0;
@@ -128,6 +128,7 @@ final class StepMeasurement {
         run.flopsActive = Flops.train(masks, enc) * batch;
         run.flopsDense = Flops.trainDense(masks, enc) * batch;
         run.flopsExecuted = executed * batch;
+        run.flopsForward = Flops.forward(masks, enc) * batch;
     }
 
     static void measureSteps(Run run, RunConfig c, Profiler.Options o, Backend be, Network net, DynamicSparseTraining noDst,

@@ -50,6 +50,7 @@ class FlopCountTest {
         // the reference backend's plan is the shared grouped layout: the diagonal blocks are full
         // (no holes), so it executes exactly the active edges
         assertEquals(8 * 6752L, g.flopsPerStep().executed());
+        assertEquals(8 * (2 * hidden + 2 * out), g.flopsPerStep().forward()); // the forward pass's share of active
         assertEquals(0.25, g.density(), 1e-12);
         ProfileReport.Ratio q = r.ratios().get(0);
         assertEquals(6752.0 / 25568.0, q.flopsPerStep(), 1e-12);

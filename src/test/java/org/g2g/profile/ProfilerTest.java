@@ -115,6 +115,7 @@ class ProfilerTest {
         String out = (String) r[1];
         assertTrue(out.contains("synthetic"), out);
         assertTrue(out.contains("g2g / dense: samples/s"), out);
+        assertTrue(out.contains("by phase: forward "), out);
         assertTrue(out.indexOf("ratios:") > out.indexOf("samples/s"), "ratios printed last");
         assertEquals("g2g", ProfileReport.read(json).models().get(0).name());
         List<String> lines = Files.readAllLines(csv);
