@@ -145,21 +145,12 @@ class AugmentTest {
         for (String enc : new String[]{"none", "patch"}) {
             RunConfig c = small(Map.of("encoder", enc, "patch-channels", 8));
             Path whole = tmp.resolve("whole-" + enc), part = tmp.resolve("part-" + enc);
-            EncoderRunTest.train(c, whole);
+            SmallRuns.train(c, whole);
             // 300 / 64 = 5 steps an epoch: die in epoch 2
-            TrainListener killer = new TrainListener() {
-                @Override public void onStep(long step, int e, int b, int n, double sps) {
-                    if (step == 7) throw new TrainEndToEndTest.Kill();
-                }
-            };
-            assertThrows(TrainEndToEndTest.Kill.class,
-                    () -> TrainRun.execute(c, part, false, false, TrainEndToEndTest.QUIET, killer));
-            TrainRun.execute(c, part, true, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
-            assertEquals(TrainEndToEndTest.numbers(whole), TrainEndToEndTest.numbers(part));
-            TrainEndToEndTest.assertSameModel(whole, part);
+            SmallRuns.assertResumesLike(c, whole, part, 7);
             Path plain = tmp.resolve("plain-" + enc);
-            EncoderRunTest.train(c.with(Map.of("augment", "none")), plain);
-            assertNotEquals(TrainEndToEndTest.numbers(whole), TrainEndToEndTest.numbers(plain));
+            SmallRuns.train(c.with(Map.of("augment", "none")), plain);
+            assertNotEquals(SmallRuns.numbers(whole), SmallRuns.numbers(plain));
         }
     }
 }

@@ -3,7 +3,6 @@ package org.g2g.train;
 import org.g2g.cli.Main;
 import org.g2g.config.RunConfig;
 import org.g2g.io.SafeTensors;
-import org.g2g.testutil.Synthetic;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,21 +27,17 @@ class EncoderRunTest {
 
     @BeforeAll
     static void makeData() throws Exception {
-        data = Synthetic.fashionLike(tmp.resolve("data"), 1200, 400, 12, 10, 42);
+        data = SmallRuns.data(tmp);
     }
 
+    /** SmallRuns' config with the patch encoder (8 channels); extra wins. */
     static RunConfig small(Map<String, Object> extra) {
-        Map<String, Object> m = new HashMap<>(Map.of("data", data.toString(), "hidden", 32, "layers", 2,
-                "groups", 4, "epochs", 3, "batch", 64, "update-every", 10, "device", "cpu", "threads", 2));
-        m.put("encoder", "patch");
-        m.put("patch-channels", 8);
+        Map<String, Object> m = new HashMap<>(Map.of("encoder", "patch", "patch-channels", 8));
         m.putAll(extra);
-        return RunConfig.defaults().with(m);
+        return SmallRuns.config(data, m);
     }
 
-    static RunSummary train(RunConfig c, Path dir) {
-        return TrainRun.execute(c, dir, false, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
-    }
+    static RunSummary train(RunConfig c, Path dir) { return SmallRuns.train(c, dir); }
 
     @Test
     void everyModelKindLearnsWithTheEncoderAndCountsIt() {
@@ -72,17 +67,7 @@ class EncoderRunTest {
     void resumedEncoderRunEndsLikeAnUninterruptedOne() throws Exception {
         RunConfig c = small(Map.of("epochs", 3));
         train(c, tmp.resolve("whole"));
-        Path part = tmp.resolve("part");
-        TrainListener killer = new TrainListener() {
-            @Override public void onStep(long step, int e, int b, int n, double sps) {
-                if (step == 30) throw new TrainEndToEndTest.Kill();
-            }
-        };
-        assertThrows(TrainEndToEndTest.Kill.class,
-                () -> TrainRun.execute(c, part, false, false, TrainEndToEndTest.QUIET, killer));
-        TrainRun.execute(c, part, true, false, TrainEndToEndTest.QUIET, TrainListener.NONE);
-        assertEquals(TrainEndToEndTest.numbers(tmp.resolve("whole")), TrainEndToEndTest.numbers(part));
-        TrainEndToEndTest.assertSameModel(tmp.resolve("whole"), part);
+        SmallRuns.assertResumesLike(c, tmp.resolve("whole"), tmp.resolve("part"), 30);
     }
 
     @Test

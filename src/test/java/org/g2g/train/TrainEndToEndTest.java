@@ -2,22 +2,17 @@ package org.g2g.train;
 
 import org.g2g.UserError;
 import org.g2g.config.RunConfig;
-import org.g2g.io.SafeTensors;
-import org.g2g.testutil.Synthetic;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.g2g.train.SmallRuns.*;
 
 /** Whole runs on generated IDX files: learning, determinism, resume equivalence, divergence. */
 class TrainEndToEndTest {
@@ -26,21 +21,10 @@ class TrainEndToEndTest {
 
     @BeforeAll
     static void makeData() throws Exception {
-        data = Synthetic.fashionLike(tmp.resolve("data"), 1200, 400, 12, 10, 42);
+        data = SmallRuns.data(tmp);
     }
 
-    static RunConfig small(Map<String, Object> extra) {
-        Map<String, Object> m = new HashMap<>(Map.of("data", data.toString(), "hidden", 32, "layers", 2,
-                "groups", 4, "epochs", 3, "batch", 64, "update-every", 10, "device", "cpu", "threads", 2));
-        m.putAll(extra);
-        return RunConfig.defaults().with(m);
-    }
-
-    static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
-
-    static RunSummary train(RunConfig c, Path dir) {
-        return TrainRun.execute(c, dir, false, false, QUIET, TrainListener.NONE);
-    }
+    static RunConfig small(Map<String, Object> extra) { return SmallRuns.config(data, extra); }
 
     static com.fasterxml.jackson.databind.JsonNode readTree(Path f) {
         try {
@@ -67,29 +51,6 @@ class TrainEndToEndTest {
         assertTrue(s.activeParams() < s.denseParams());
     }
 
-    /** Metrics without the timing columns (samples_per_s, seconds). */
-    static List<String> numbers(Path dir) throws Exception {
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("metrics.csv"))) {
-            String[] f = line.split(",", -1);
-            out.add(String.join(",", java.util.Arrays.copyOf(f, 8)));
-        }
-        out.addAll(Files.readAllLines(dir.resolve("dst.csv")));
-        return out;
-    }
-
-    static void assertSameModel(Path a, Path b) {
-        SafeTensors.Contents ca = SafeTensors.read(a.resolve("model.safetensors"));
-        SafeTensors.Contents cb = SafeTensors.read(b.resolve("model.safetensors"));
-        assertEquals(ca.tensors.keySet(), cb.tensors.keySet());
-        for (String k : ca.tensors.keySet()) {
-            Object x = ca.tensors.get(k).data(), y = cb.tensors.get(k).data();
-            if (x instanceof float[] fx) assertArrayEquals(fx, (float[]) y, 0f, k);
-            else if (x instanceof byte[] bx) assertArrayEquals(bx, (byte[]) y, k);
-            else assertArrayEquals((int[]) x, (int[]) y, k);
-        }
-    }
-
     @Test
     void sameSeedAndThreadsGiveIdenticalRuns() throws Exception {
         RunConfig c = small(Map.of("val-split", 200));
@@ -102,18 +63,13 @@ class TrainEndToEndTest {
         assertNotEquals(numbers(tmp.resolve("det-a")), numbers(tmp.resolve("det-c")));
     }
 
-    static final class Kill extends RuntimeException {}
-
     @Test
     void resumedRunEndsLikeAnUninterruptedOne() throws Exception {
         RunConfig c = small(Map.of("hebbian-ema", 0.9, "epochs", 4));
         train(c, tmp.resolve("whole"));
         Path part = tmp.resolve("part");
         // 1200 / 64 = 19 steps an epoch: die in the middle of epoch 3
-        TrainListener killer = new TrainListener() {
-            @Override public void onStep(long step, int e, int b, int n, double sps) { if (step == 47) throw new Kill(); }
-        };
-        assertThrows(Kill.class, () -> TrainRun.execute(c, part, false, false, QUIET, killer));
+        assertThrows(Kill.class, () -> TrainRun.execute(c, part, false, false, QUIET, killAt(47)));
         assertFalse(Files.exists(part.resolve("summary.json")));
         assertEquals(3, Files.readAllLines(part.resolve("metrics.csv")).size(), "header + 2 finished epochs");
         RunSummary s = TrainRun.execute(c, part, true, false, QUIET, TrainListener.NONE);
