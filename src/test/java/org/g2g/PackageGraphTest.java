@@ -161,5 +161,43 @@ class PackageGraphTest {
                 + "packages on lower lines): " + upward);
     }
 
+    /**
+     * The drawing is the code's real layering, not just a permitted one: every package sits on the
+     * line just above the highest package it uses (the bottom line when it uses none), so each line
+     * is as low as its imports allow and the drawing changes when the imports do.
+     */
+    @Test
+    void readmeLayersAreAsLowAsTheImportsAllow() throws IOException {
+        Map<String, Set<String>> g = graph(MAIN);
+        List<Set<String>> layers = readmeLayers();
+        Map<String, Integer> level = new TreeMap<>();
+        for (int i = 0; i < layers.size(); i++) for (String p : layers.get(i)) level.put(p, i);
+        assertEquals(g.keySet(), level.keySet(), "README layers must name every package of src/main exactly");
+        Map<String, Integer> height = new TreeMap<>();
+        for (String p : g.keySet()) height(p, g, height);
+        int top = height.values().stream().max(Integer::compare).orElse(0);
+        List<String> want = new ArrayList<>();
+        for (int h = top; h >= 0; h--) {
+            List<String> line = new ArrayList<>();
+            for (String p : g.keySet()) if (height.get(p) == h) line.add(name(p));
+            want.add(String.join(" ", line));
+        }
+        List<String> drawn = new ArrayList<>();
+        for (Set<String> layer : layers) {
+            drawn.add(String.join(" ", layer.stream().map(PackageGraphTest::name).sorted().toList()));
+        }
+        assertEquals(want, drawn, "README package layers: draw each package just above the highest package it uses");
+    }
+
+    /** 0 for a package that uses none, else 1 + the highest height among those it uses (the graph has no cycle). */
+    private static int height(String p, Map<String, Set<String>> g, Map<String, Integer> memo) {
+        Integer h = memo.get(p);
+        if (h != null) return h;
+        int best = 0;
+        for (String q : g.getOrDefault(p, Set.of())) best = Math.max(best, 1 + height(q, g, memo));
+        memo.put(p, best);
+        return best;
+    }
+
     private static String name(String p) { return p.isEmpty() ? "(root)" : p; }
 }
