@@ -7,6 +7,11 @@ import org.g2g.config.DeviceSpec;
 import org.g2g.io.AtomicFiles;
 import org.g2g.profile.BenchGrid;
 import org.g2g.profile.BenchPlot;
+import org.g2g.profile.DensityPlot;
+import org.g2g.profile.DensityTable;
+import org.g2g.profile.GemmTable;
+import org.g2g.backend.cpu.BlasReference;
+import org.g2g.config.RunConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,6 +48,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--groups", split = ",", paramLabel = "G,...", description = "group counts; 1 = unstructured (default: 1,4,8,16)")
     List<Integer> groups;
 
+    @Option(names = "--tables", split = ",", paramLabel = "T,...",
+            description = "what to measure: grid (the layer grid above), gemm (every dense GEMM shape of the default step "
+                    + "against OpenBLAS, CPU only), density (the default model's step with ER masks against the "
+                    + "active-edge limit) (default: grid,gemm,density)")
+    List<String> tables;
+
+    @Option(names = "--er-densities", split = ",", paramLabel = "X,...",
+            description = "ER densities of the density table (default: 0.1,0.05,0.02,0.01)")
+    List<Double> erDensities;
+
     @Option(names = "--min-time", paramLabel = "SECONDS", description = "time per operation and point (default: ${DEFAULT-VALUE})")
     double minTime = 0.2;
 
@@ -61,6 +76,14 @@ final class BenchCommand implements Callable<Integer> {
         BenchGrid.Spec s = new BenchGrid.Spec(orElse(widths, d.widths()), orElse(batches, d.batches()),
                 orElse(densities, d.densities()), orElse(groups, d.groups()), minTime, seed);
         if (!(minTime > 0)) throw new UserError("option --min-time: must be positive, got " + minTime);
+        List<String> what = orElse(tables, List.of("grid", "gemm", "density"));
+        for (String t : what) {
+            if (!List.of("grid", "gemm", "density").contains(t)) {
+                throw new UserError("option --tables: '" + t + "' is not one of grid, gemm, density");
+            }
+        }
+        List<Double> ers = orElse(erDensities, DensityTable.DEFAULT_DENSITIES);
+        for (double e : ers) if (!(e > 0 && e <= 1)) throw new UserError("option --er-densities: " + e + " is not in (0, 1]");
         DeviceSpec dev = DeviceSpec.parse(device);
         org.g2g.train.RunRecorder.ensureWritable(out);
         Map<String, Backend> engines = new LinkedHashMap<>();
@@ -70,21 +93,45 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("device: " + main.name() + " (" + main.description() + ")");
             Backend cusparse = Backends.cusparseTwin(main, threads, System.out);
             if (cusparse != null) engines.put("cusparse", cusparse);
-            BenchGrid.Result r = BenchGrid.run(engines, s, System.out);
-            AtomicFiles.writeString(out.resolve("bench.csv"), BenchGrid.csv(r));
-            AtomicFiles.writeString(out.resolve("bench-break-even.csv"), BenchGrid.breakEvenCsv(r));
-            System.out.println();
-            System.out.print(BenchGrid.summary(r));
-            System.out.println("saved: " + out.resolve("bench.csv") + ", " + out.resolve("bench-break-even.csv"));
-            for (String engine : engines.keySet()) {
-                for (int w : s.widths()) {
-                    for (int b : s.batches()) {
-                        String name = "bench-w" + w + "-b" + b + (engine.equals("block") ? "" : "-" + engine);
-                        for (Path p : BenchPlot.write(r, w, b, engine, out.resolve(name))) {
-                            if (Files.isRegularFile(p)) System.out.println("saved: " + p);
+            if (what.contains("grid")) {
+                BenchGrid.Result r = BenchGrid.run(engines, s, System.out);
+                AtomicFiles.writeString(out.resolve("bench.csv"), BenchGrid.csv(r));
+                AtomicFiles.writeString(out.resolve("bench-break-even.csv"), BenchGrid.breakEvenCsv(r));
+                System.out.println();
+                System.out.print(BenchGrid.summary(r));
+                System.out.println("saved: " + out.resolve("bench.csv") + ", " + out.resolve("bench-break-even.csv"));
+                for (String engine : engines.keySet()) {
+                    for (int w : s.widths()) {
+                        for (int b : s.batches()) {
+                            String name = "bench-w" + w + "-b" + b + (engine.equals("block") ? "" : "-" + engine);
+                            for (Path p : BenchPlot.write(r, w, b, engine, out.resolve(name))) {
+                                if (Files.isRegularFile(p)) System.out.println("saved: " + p);
+                            }
                         }
                     }
                 }
+            }
+            RunConfig base = RunConfig.defaults();
+            if (what.contains("gemm")) {
+                if (!main.onHost() || !BlasReference.available()) {
+                    System.out.println("gemm table skipped: " + (main.onHost() ? BlasReference.status() : "OpenBLAS is the CPU's yardstick"));
+                } else {
+                    try (Backend one = Backends.open(dev, 1, "custom", System.out)) {
+                        List<GemmTable.Row> g = GemmTable.run(main, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), one, base, minTime);
+                        System.out.println();
+                        System.out.print(GemmTable.text(g));
+                        AtomicFiles.writeString(out.resolve("bench-gemm.csv"), GemmTable.csv(g));
+                        System.out.println("saved: " + out.resolve("bench-gemm.csv"));
+                    }
+                }
+            }
+            if (what.contains("density")) {
+                System.out.println();
+                DensityTable.Result dt = DensityTable.run(main, base, ers, DensityTable.options(10, 40, 2), System.out);
+                System.out.print(DensityTable.text(dt));
+                AtomicFiles.writeString(out.resolve("bench-density.csv"), DensityTable.csv(dt));
+                System.out.println("saved: " + out.resolve("bench-density.csv"));
+                for (Path p : DensityPlot.write(dt, out.resolve("bench-density"))) System.out.println("saved: " + p);
             }
             return 0;
         } finally {

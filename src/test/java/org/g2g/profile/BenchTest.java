@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class BenchTest {
     @Test void tinyBenchEndToEnd(@TempDir Path dir) throws Exception {
         Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--widths", "32,64", "--batches", "16",
-                "--densities", "1,0.5,0.1", "--groups", "1,4,3", "--min-time", "0.001", "--out", dir.toString());
+                "--densities", "1,0.5,0.1", "--groups", "1,4,3", "--min-time", "0.001", "--tables", "grid", "--out", dir.toString());
         assertEquals(0, r[0], r[1] + "\n" + r[2]);
         String out = (String) r[1];
         assertTrue(out.contains("break-even density"), out);

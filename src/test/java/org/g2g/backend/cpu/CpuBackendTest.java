@@ -51,6 +51,33 @@ class CpuBackendTest {
         return cases().flatMap(a -> Stream.of(DenseEngine.values()).map(e -> Arguments.of(a.get()[0], a.get()[1], e)));
     }
 
+    /** The kernels-avx2 execution asks for 256-bit vectors: the tests there must really run them. */
+    @Test
+    void vectorWidthIsTheOneThisJvmWasToldToUse() {
+        String max = System.getProperty("g2g.test.maxVectorBits");
+        assertTrue(max == null || Kernels.S.vectorBitSize() <= Integer.parseInt(max),
+                "Vector API species " + Kernels.S + " wider than " + max + " bits");
+        System.out.println("CpuBackendTest: Vector API " + Kernels.S.vectorBitSize() + "-bit");
+    }
+
+    /** The spinning work pool: every part runs once per call, a worker's exception reaches the caller, and the pool goes on. */
+    @Test
+    void workPoolRunsEveryPartAndReportsFailures() {
+        try (WorkPool pool = new WorkPool(3)) {
+            for (int call = 0; call < 2000; call++) {
+                int[] hits = new int[3];
+                pool.run(t -> hits[t]++);
+                assertArrayEquals(new int[]{1, 1, 1}, hits);
+            }
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> pool.run(t -> { if (t == 2) throw new IllegalArgumentException("part 2"); }));
+            assertEquals("part 2", e.getMessage());
+            long[] sum = new long[3];
+            pool.run(t -> { for (int k = 0; k < 1000; k++) sum[t] += k; });
+            assertArrayEquals(new long[]{499500, 499500, 499500}, sum);
+        }
+    }
+
     @Test
     void openBlasLoadsHere() {
         // the build ships OpenBLAS for Linux x86-64 (the machines CI runs on): a silent fallback would hide a regression

@@ -1,0 +1,94 @@
+package org.g2g.profile;
+
+import org.g2g.backend.Backend;
+import org.g2g.backend.cpu.BlasReference;
+import org.g2g.backend.cpu.BlasReference.Op;
+import org.g2g.config.RunConfig;
+import org.g2g.model.Mask;
+import org.g2g.model.PatchEncoder;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Every dense GEMM shape of the default training step, the backend's own kernels against
+ * OpenBLAS on the same shape in the same process (issue 13: at least 85% of OpenBLAS's rate).
+ * Whole layers (and the patch encoder) run on the bench's backend and OpenBLAS with as many
+ * threads; a single diagonal group block (out/G x in/G) runs on one thread each, as a block
+ * does inside a G2G layer, where the workers take whole blocks. Median of repeated calls.
+ */
+public final class GemmTable {
+    private GemmTable() {}
+
+    public static final double TARGET = 0.85;
+
+    public record Row(String kind, int out, int in, int batch, String op, int threads, double ms, double blasMs) {
+        public double gflops() { return 2.0 * out * in * batch / ms / 1e6; }
+        public double blasGflops() { return 2.0 * out * in * batch / blasMs / 1e6; }
+        public double share() { return blasMs / ms; }
+    }
+
+    /** be: the bench's backend (threads: its count); be1: the same backend with one thread. */
+    public static List<Row> run(Backend be, int threads, Backend be1, RunConfig c, double minSeconds) {
+        int[] s = ProfileSetup.shape(c.dataset());
+        PatchEncoder enc = PatchEncoder.of(c, s[0]);
+        int f = enc != null ? enc.features() : s[0], h = c.hidden(), g = c.groups(), b = c.batch();
+        List<int[]> layers = new ArrayList<>(); // out, in, batch (, 1 for the encoder)
+        if (enc != null) layers.add(new int[]{enc.outChannels(), enc.patchSize(), b * enc.patches(), 1});
+        layers.add(new int[]{h, f, b});
+        if (c.layers() > 1) layers.add(new int[]{h, h, b});
+        layers.add(new int[]{s[1], h, b});
+        List<int[]> blocks = new ArrayList<>();
+        blocks.add(new int[]{h / g, h / g, b});
+        if (f / g != h / g) blocks.add(new int[]{h / g, f / g, b});
+        Random rng = new Random(c.seed());
+        for (int[] l : layers) LayerBench.time(be, Mask.dense(l[0], l[1]), l[2], minSeconds / 4, rng); // JIT warm-up, untimed
+        for (int[] l : blocks) LayerBench.time(be1, Mask.dense(l[0], l[1]), l[2], minSeconds / 4, rng);
+        List<Row> rows = new ArrayList<>();
+        for (int[] l : layers) {
+            rows.addAll(shape(l.length > 3 ? "encoder" : "layer", l, be, threads, minSeconds, rng));
+        }
+        for (int[] l : blocks) rows.addAll(shape("block", l, be1, 1, minSeconds, rng));
+        BlasReference.threads(1);
+        return rows;
+    }
+
+    private static List<Row> shape(String kind, int[] l, Backend be, int threads, double minSeconds, Random rng) {
+        int out = l[0], in = l[1], batch = l[2];
+        LayerBench.Times t = LayerBench.time(be, Mask.dense(out, in), batch, minSeconds, rng);
+        double[] ours = {t.forwardMs(), t.inputGradMs(), t.weightGradMs()};
+        BlasReference.threads(threads);
+        List<Row> rows = new ArrayList<>();
+        for (Op op : Op.values()) {
+            Runnable call = BlasReference.product(op, out, in, batch);
+            double blas = Timing.median(Timing.samplesMs(be, call, 2, minSeconds, 5, 2000));
+            rows.add(new Row(kind, out, in, batch, op.name().toLowerCase(Locale.ROOT).replace('_', '-'), threads,
+                    ours[op.ordinal()], blas));
+        }
+        return rows;
+    }
+
+    public static String text(List<Row> rows) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "dense GEMM shapes of the default step, ours against OpenBLAS (%s) in this process, target %.0f%%:%n",
+                BlasReference.status(), 100 * TARGET));
+        sb.append(String.format(Locale.ROOT, "%8s %5s %5s %6s %11s %7s %9s %9s %7s  %s%n", "shape", "out", "in", "batch", "op",
+                "threads", "GFLOP/s", "OpenBLAS", "share", "met"));
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%8s %5d %5d %6d %11s %7d %9.1f %9.1f %6.0f%%  %s%n", r.kind(), r.out(), r.in(),
+                    r.batch(), r.op(), r.threads(), r.gflops(), r.blasGflops(), 100 * r.share(), r.share() >= TARGET ? "yes" : "NO"));
+        }
+        return sb.toString();
+    }
+
+    public static String csv(List<Row> rows) {
+        StringBuilder sb = new StringBuilder("shape,out,in,batch,op,threads,ms,openblas_ms,gflops,openblas_gflops,share\n");
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%d,%.5f,%.5f,%.2f,%.2f,%.4f%n", r.kind(), r.out(), r.in(), r.batch(),
+                    r.op(), r.threads(), r.ms(), r.blasMs(), r.gflops(), r.blasGflops(), r.share()));
+        }
+        return sb.toString();
+    }
+}
