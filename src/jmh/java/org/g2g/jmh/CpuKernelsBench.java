@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
 public class CpuKernelsBench {
-    @Param({"g2g", "dense"})
+    /** er-0.01: an Erdos-Renyi layer at 1%, where a call is tens of microseconds and the work pool's hand-off shows. */
+    @Param({"g2g", "dense", "er-0.01"})
     public String mask;
 
     @Param({"1024"})
@@ -58,6 +59,7 @@ public class CpuKernelsBench {
         be = new CpuBackend(0);
         Random rng = new Random(1);
         Mask mk = mask.equals("dense") ? Mask.dense(width, width)
+                : mask.equals("er-0.01") ? MaskFactory.erdosRenyi(width, width, 0.01, rng)
                 : MaskFactory.g2g(width, width, 8, 1.0, 0.15, Grouping.INDEX, rng);
         plan = be.plan(mk);
         w = be.vector(plan.packedSize());
