@@ -31,40 +31,53 @@ extern "C" __global__ void relu_backward(int rows, int batch, const float* __res
     }
 }
 
+// One element of Adam / SGD: shared by the one-tensor kernels here and the multi-tensor ones in
+// step.cu, so every path rounds the same.
+__device__ __forceinline__ void adam_element(long long k, float* __restrict__ w, const float* __restrict__ g,
+    float* __restrict__ m, float* __restrict__ v, float step, float beta1, float oneMinusBeta1, float beta2,
+    float oneMinusBeta2, float eps, float weightDecay, float invSqrtBc2)
+{
+    const float wk = w[k];
+    const float gk = __fadd_rn(g[k], __fmul_rn(weightDecay, wk));
+    float mk = __fadd_rn(__fmul_rn(beta1, m[k]), __fmul_rn(oneMinusBeta1, gk));
+    float vk = __fadd_rn(__fmul_rn(beta2, v[k]), __fmul_rn(__fmul_rn(oneMinusBeta2, gk), gk));
+    if (fabsf(mk) < 1e-30f) mk = 0.f;
+    if (vk < 1e-30f) vk = 0.f;
+    m[k] = mk;
+    v[k] = vk;
+    const float denom = __fadd_rn(__fmul_rn(__fsqrt_rn(vk), invSqrtBc2), eps);
+    w[k] = __fsub_rn(wk, __fdiv_rn(__fmul_rn(step, mk), denom));
+}
+
+__device__ __forceinline__ void sgd_element(long long k, float* __restrict__ w, const float* __restrict__ g,
+    float* __restrict__ buf, float lr, float momentum, int nesterov, float weightDecay)
+{
+    const float wk = w[k];
+    float gk = __fadd_rn(g[k], __fmul_rn(weightDecay, wk));
+    if (momentum != 0.f) {
+        float bk = __fadd_rn(__fmul_rn(momentum, buf[k]), gk);
+        if (fabsf(bk) < 1e-30f) bk = 0.f;
+        buf[k] = bk;
+        gk = nesterov ? __fadd_rn(gk, __fmul_rn(momentum, bk)) : bk;
+    }
+    w[k] = __fsub_rn(wk, __fmul_rn(lr, gk));
+}
+
 extern "C" __global__ void adam(long long n, float* __restrict__ w, const float* __restrict__ g,
     float* __restrict__ m, float* __restrict__ v, float step, float beta1, float oneMinusBeta1,
     float beta2, float oneMinusBeta2, float eps, float weightDecay, float invSqrtBc2)
 {
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n;
-         k += (long long)gridDim.x * blockDim.x) {
-        const float wk = w[k];
-        const float gk = __fadd_rn(g[k], __fmul_rn(weightDecay, wk));
-        float mk = __fadd_rn(__fmul_rn(beta1, m[k]), __fmul_rn(oneMinusBeta1, gk));
-        float vk = __fadd_rn(__fmul_rn(beta2, v[k]), __fmul_rn(__fmul_rn(oneMinusBeta2, gk), gk));
-        if (fabsf(mk) < 1e-30f) mk = 0.f;
-        if (vk < 1e-30f) vk = 0.f;
-        m[k] = mk;
-        v[k] = vk;
-        const float denom = __fadd_rn(__fmul_rn(__fsqrt_rn(vk), invSqrtBc2), eps);
-        w[k] = __fsub_rn(wk, __fdiv_rn(__fmul_rn(step, mk), denom));
-    }
+         k += (long long)gridDim.x * blockDim.x)
+        adam_element(k, w, g, m, v, step, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, weightDecay, invSqrtBc2);
 }
 
 extern "C" __global__ void sgd(long long n, float* __restrict__ w, const float* __restrict__ g,
     float* __restrict__ buf, float lr, float momentum, int nesterov, float weightDecay)
 {
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n;
-         k += (long long)gridDim.x * blockDim.x) {
-        const float wk = w[k];
-        float gk = __fadd_rn(g[k], __fmul_rn(weightDecay, wk));
-        if (momentum != 0.f) {
-            float bk = __fadd_rn(__fmul_rn(momentum, buf[k]), gk);
-            if (fabsf(bk) < 1e-30f) bk = 0.f;
-            buf[k] = bk;
-            gk = nesterov ? __fadd_rn(gk, __fmul_rn(momentum, bk)) : bk;
-        }
-        w[k] = __fsub_rn(wk, __fmul_rn(lr, gk));
-    }
+         k += (long long)gridDim.x * blockDim.x)
+        sgd_element(k, w, g, buf, lr, momentum, nesterov, weightDecay);
 }
 
 extern "C" __global__ void ema(long long n, float* __restrict__ acc, const float* __restrict__ cur,
@@ -82,8 +95,8 @@ extern "C" __global__ void abs_inplace(long long n, float* __restrict__ a)
         a[k] = fabsf(a[k]);
 }
 
-// grid: (ceil(features/32), ceil(batch/32)), block: (32, 8)
-extern "C" __global__ void gather_batch(int features, int batch, const float* __restrict__ images,
+// The gather's body, shared with gather_step (step.cu), which reads the offset from device memory.
+__device__ __forceinline__ void gather_tile(int features, int batch, const float* __restrict__ images,
     int ldi, const int* __restrict__ order, int offset, float* __restrict__ x, int ldx,
     const int* __restrict__ labels, int* __restrict__ yb)
 {
@@ -107,4 +120,12 @@ extern "C" __global__ void gather_batch(int features, int batch, const float* __
         const int b = b0 + threadIdx.x;
         if (b < batch) yb[b] = labels[order[offset + b]];
     }
+}
+
+// grid: (ceil(features/32), ceil(batch/32)), block: (32, 8)
+extern "C" __global__ void gather_batch(int features, int batch, const float* __restrict__ images,
+    int ldi, const int* __restrict__ order, int offset, float* __restrict__ x, int ldx,
+    const int* __restrict__ labels, int* __restrict__ yb)
+{
+    gather_tile(features, batch, images, ldi, order, offset, x, ldx, labels, yb);
 }

@@ -9,4 +9,5 @@
 #include "correlation.cu"
 #include "loss.cu"
 #include "elementwise.cu"
+#include "step.cu"
 #include "encoder.cu"

@@ -1,5 +1,6 @@
 package org.g2g.backend;
 
+import java.util.List;
 import org.g2g.model.Mask;
 
 /**
@@ -90,12 +91,47 @@ public interface Backend extends AutoCloseable {
     /** SGD with (Nesterov) momentum and L2 weight decay (torch.optim.SGD semantics). */
     void sgd(Tensor w, Tensor g, Tensor buf, float lr, float momentum, boolean nesterov, float weightDecay);
 
+    /**
+     * Adam (as {@link #adam(Tensor, Tensor, Tensor, Tensor, float, float, float, float, float, long)})
+     * on every parameter w[j] with gradient g[j] and state m[j], v[j], at the learning rate and
+     * step of {@code s} (given to {@link #beginStep} first). A device does them in one launch.
+     */
+    default void adam(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, float beta1, float beta2, float eps,
+                      float weightDecay, StepScalars s) {
+        for (int j = 0; j < w.size(); j++) adam(w.get(j), g.get(j), m.get(j), v.get(j), s.lr(), beta1, beta2, eps, weightDecay, s.t());
+    }
+
+    /** SGD (as {@link #sgd(Tensor, Tensor, Tensor, float, float, boolean, float)}) on every parameter, at the learning rate of s. */
+    default void sgd(List<Tensor> w, List<Tensor> g, List<Tensor> buf, float momentum, boolean nesterov, float weightDecay,
+                     StepScalars s) {
+        for (int j = 0; j < w.size(); j++) sgd(w.get(j), g.get(j), buf.get(j), s.lr(), momentum, nesterov, weightDecay);
+    }
+
+    // ---- steps ----
+    /**
+     * The scalars of the training step whose work is queued next; operations that take a
+     * {@link StepScalars} must be given this one. A device writes them into device memory on its
+     * queue (by value: nothing waits), so a recorded step replays with each step's numbers.
+     */
+    default void beginStep(StepScalars s) {}
+
+    /** Records and replays training steps, or null when the device has no such thing (the CPU). */
+    default StepRecorder stepRecorder() { return null; }
+
+    /** Kernel launches queued so far (library calls and graph launches included), or -1 when not counted (the CPU). */
+    default long launches() { return -1; }
+
     // ---- data ----
     /**
      * Gathers samples order[offset .. offset+batch) of a sample-major dataset
      * (images: n x features) into feature-major x (features x batch) and their labels into yb.
      */
     void gather(Tensor images, IntVector labels, IntVector order, int offset, int batch, Tensor x, IntVector yb);
+
+    /** {@link #gather} at the batch offset of s (given to {@link #beginStep} first). */
+    default void gather(Tensor images, IntVector labels, IntVector order, StepScalars s, int batch, Tensor x, IntVector yb) {
+        gather(images, labels, order, s.offset(), batch, x, yb);
+    }
 
     /**
      * Strip copies between feature-major tensors, for the patch encoder's patch gather and the

@@ -1,6 +1,7 @@
 package org.g2g.backend.cpu;
 
 import org.g2g.backend.IntVector;
+import org.g2g.backend.StepScalars;
 import org.g2g.backend.Tensor;
 
 /**
@@ -141,10 +142,8 @@ public abstract class HostOps {
     public void adam(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
                      float eps, float weightDecay, long t) {
         float[] W = CpuTensor.of(w), G = CpuTensor.of(g), M = CpuTensor.of(m), V = CpuTensor.of(v);
-        float bc1 = (float) (1 - Math.pow(beta1, t));
-        float bc2 = (float) (1 - Math.pow(beta2, t));
-        float step = lr / bc1;
-        float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
+        float step = StepScalars.adamStep(lr, beta1, t);
+        float invSqrtBc2 = StepScalars.adamInvSqrtBc2(beta2, t);
         int n = (int) w.size();
         int wo = CpuTensor.off(w), go = CpuTensor.off(g), mo = CpuTensor.off(m), vo = CpuTensor.off(v);
         adamRange(W, wo, G, go, M, mo, V, vo, 0, n, beta1, beta2, eps, weightDecay, step, invSqrtBc2);

@@ -1,6 +1,7 @@
 package org.g2g.backend.cuda;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import jcuda.driver.CUdeviceptr;
 import org.g2g.backend.Backend;
@@ -8,6 +9,8 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.KernelTimes;
 import org.g2g.backend.LayerPlan;
+import org.g2g.backend.StepRecorder;
+import org.g2g.backend.StepScalars;
 import org.g2g.backend.Tensor;
 import org.g2g.model.Mask;
 
@@ -25,6 +28,7 @@ public final class CudaBackend implements Backend, KernelTimes {
     private final CudaContext ctx;
     private final DeviceAllocator memory;
     private final String sparseEngine;
+    private final StepKernels steps;
     // scratch for correlation (norms, centred copies) and cuSPARSE's transposed edge values; grown on demand
     private DeviceMemory scratchNorms, scratchY, scratchX, scratchEdgesT;
 
@@ -32,6 +36,7 @@ public final class CudaBackend implements Backend, KernelTimes {
         this.sparseEngine = sparseEngine;
         this.ctx = new CudaContext(ordinal, gpu, fatbin, "cusparse".equals(sparseEngine));
         this.memory = ctx.memory;
+        this.steps = new StepKernels(ctx);
         try {
             if (ctx.blas() != null) {
                 String bad = CublasSelfCheck.run(this, ctx);
@@ -419,10 +424,8 @@ public final class CudaBackend implements Backend, KernelTimes {
         if (g.size() < n || m.size() < n || v.size() < n) throw new IllegalArgumentException("adam: shape mismatch");
         open();
         // the same float arithmetic as HostOps.adam, so the kernel reproduces it bit for bit
-        float bc1 = (float) (1 - Math.pow(beta1, t));
-        float bc2 = (float) (1 - Math.pow(beta2, t));
-        float step = lr / bc1;
-        float invSqrtBc2 = (float) (1.0 / Math.sqrt(bc2));
+        float step = StepScalars.adamStep(lr, beta1, t);
+        float invSqrtBc2 = StepScalars.adamInvSqrtBc2(beta2, t);
         if (n == 0) return;
         launch("adam", strideGrid(n), 1, 1, EW_BLOCK, 1, n, W.ptr(), G.ptr(), M.ptr(), V.ptr(), step,
                 beta1, 1 - beta1, beta2, 1 - beta2, eps, weightDecay, invSqrtBc2);
@@ -451,6 +454,31 @@ public final class CudaBackend implements Backend, KernelTimes {
         launch("gather_batch", ceil(f, 32), ceil(batch, 32), 1, 32, 8, f, batch, I.ptr(), I.ld, O.ptr(), offset,
                 X.ptr(), X.ld, L.ptr(), YB.ptr());
     }
+
+    // ------------------------------------------------------------------ steps (StepKernels, StepGraphs)
+
+    @Override public void beginStep(StepScalars s) { steps.begin(s); }
+
+    @Override
+    public void gather(Tensor images, IntVector labels, IntVector order, StepScalars s, int batch, Tensor x, IntVector yb) {
+        steps.gather(dev(images), dev(labels), dev(order), s, batch, dev(x), dev(yb));
+    }
+
+    @Override
+    public void adam(List<Tensor> w, List<Tensor> g, List<Tensor> m, List<Tensor> v, float beta1, float beta2, float eps,
+                     float weightDecay, StepScalars s) {
+        steps.adam(w, g, m, v, beta1, beta2, eps, weightDecay, s);
+    }
+
+    @Override
+    public void sgd(List<Tensor> w, List<Tensor> g, List<Tensor> buf, float momentum, boolean nesterov, float weightDecay,
+                    StepScalars s) {
+        steps.sgd(w, g, buf, momentum, nesterov, weightDecay, s);
+    }
+
+    @Override public StepRecorder stepRecorder() { return ctx.graphs(); }
+
+    @Override public long launches() { return ctx.launches(); }
 
     /** The patch encoder's gather and reshapes (cuda-kernels/encoder.cu copy_strips). */
     @Override

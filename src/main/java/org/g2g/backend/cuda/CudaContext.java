@@ -55,6 +55,9 @@ final class CudaContext implements AutoCloseable {
     private String blasStatus = "not opened";
     private SparseLib sparse;
     private LaunchTimer timer;
+    private boolean timerOn, capturing;
+    private long launches;
+    private StepGraphs graphs;
 
     CudaContext(int ordinal, GpuInfo gpu, byte[] fatbin, boolean cusparse) {
         this.ordinal = ordinal;
@@ -136,7 +139,8 @@ final class CudaContext implements AutoCloseable {
 
     /** Queues kernel {@code fn} on the stream; arguments are checked against its C signature. */
     void launch(String fn, int gx, int gy, int gz, int bx, int by, Object... args) {
-        if (timer == null) {
+        launches++;
+        if (!timerOn) {
             kernels.launch(fn, stream, gx, gy, gz, bx, by, 1, args);
         } else {
             timer.before(fn);
@@ -150,7 +154,8 @@ final class CudaContext implements AutoCloseable {
 
     /** Times a library call (cuBLAS, cuSPARSE) like a kernel when per-launch timing is on. */
     void library(String name, Runnable call) {
-        if (timer == null) {
+        launches++;
+        if (!timerOn) {
             call.run();
         } else {
             timer.before(name);
@@ -162,8 +167,33 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
+    /** The CUDA graphs of training steps on this context's stream (made on first use). */
+    StepGraphs graphs() {
+        open();
+        if (graphs == null) graphs = new StepGraphs(this);
+        return graphs;
+    }
+
+    /** Launches a CUDA graph (one launch from the host, whatever it holds). */
+    void launchGraph(Runnable call) {
+        launches++;
+        call.run();
+    }
+
+    /** Launches from the host so far: kernels, library calls, graphs (a graph counts once). */
+    long launches() { return launches; }
+
+    /** Whether each launch is being timed with events (a capture must not be made then). */
+    boolean timing() { return timerOn; }
+
+    /** Set while a step is being captured into a graph: nothing may wait for the device. */
+    void capturing(boolean on) { capturing = on; }
+
+    boolean isCapturing() { return capturing; }
+
     void sync() {
         open();
+        if (capturing) throw new IllegalStateException("sync while a training step is being captured into a CUDA graph");
         cuStreamSynchronize(stream);
     }
 
@@ -184,12 +214,14 @@ final class CudaContext implements AutoCloseable {
         open();
         if (timer == null) timer = new LaunchTimer(stream);
         else timer.reset();
+        timerOn = true;
     }
 
-    /** Device milliseconds per kernel name since the last reset; empty when timing is off. */
+    /** Device milliseconds per kernel name since the last reset; reading stops the timing. Empty when never timed. */
     Map<String, Double> launchMillis() {
         if (timer == null) return Map.of();
         open();
+        timerOn = false;
         return timer.millis();
     }
 
@@ -205,6 +237,7 @@ final class CudaContext implements AutoCloseable {
         } catch (RuntimeException e) {
             errors.add(e);
         }
+        closeQuietly(graphs, errors);
         closeQuietly(sparse, errors);
         closeQuietly(blas, errors);
         closeQuietly(timer, errors);

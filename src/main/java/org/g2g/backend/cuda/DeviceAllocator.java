@@ -32,6 +32,7 @@ final class DeviceAllocator {
     private final CudaContext ctx;
     private final Set<DeviceMemory> live = new LinkedHashSet<>();
     private long liveBytes;
+    private long generation;
 
     DeviceAllocator(CudaContext ctx) { this.ctx = ctx; }
 
@@ -48,6 +49,7 @@ final class DeviceAllocator {
             throw e;
         }
         DeviceMemory m = new DeviceMemory(this, p, bytes, what);
+        generation++;
         live.add(m);
         liveBytes += bytes;
         return m;
@@ -56,6 +58,7 @@ final class DeviceAllocator {
     void free(DeviceMemory m) {
         if (m.owner != this || !m.markFreed()) return;
         live.remove(m);
+        generation++;
         liveBytes -= m.bytes;
         if (!ctx.isClosed()) {
             ctx.bind();
@@ -86,6 +89,9 @@ final class DeviceAllocator {
     }
 
     long liveBytes() { return liveBytes; }
+
+    /** Changes with every allocation and free: a CUDA graph captured at another generation may hold freed addresses. */
+    long generation() { return generation; }
 
     /** Bytes the driver reports free on the device now (what a new run is sized against). */
     long freeBytes() {
