@@ -166,10 +166,12 @@ public final class RunConfig {
     public boolean tensorboard() { return (Boolean) values.get("tensorboard"); }
     public DeviceSpec deviceSpec() { return resolved.device(); }
     public String sparseEngine() { return (String) values.get("sparse-engine"); }
+    public CudaGraphs cudaGraphs() { return choice(CudaGraphs.class, "cuda-graphs"); }
 
     /** Keys whose differences do not change what a run computes (ok to differ on --resume). */
     public static boolean isExecutionOnly(String key) {
         return key.equals("device") || key.equals("threads") || key.equals("data") || key.equals("sparse-engine")
+                || key.equals("cuda-graphs")
                 || key.equals("log-every") || key.equals("tensorboard");
     }
 

@@ -72,17 +72,49 @@ public final class DynamicSparseTraining implements AutoCloseable {
      * empty list when this step is not an update.
      */
     public List<DstStats> afterStep(long step, int batch, DstClock clock) {
-        if (!enabled) return List.of();
-        long phase = step % updateEvery;
-        boolean update = phase == 0;
-        boolean inWindow = update || updateEvery - phase < window;
-        if (inWindow) {
-            clock.scoring();
-            for (int l = 0; l < net.depth(); l++) {
-                if (hebbian[l] != null) hebbian[l].observe(net.activation(l + 1), net.activation(l), batch);
-            }
+        if (observes(step)) {
+            observe(batch, clock);
+            observed();
         }
-        if (!update) return List.of();
+        return update(step, batch, clock);
+    }
+
+    /** Whether step's activations feed the Hebbian scores (the window before an update, the update step included). */
+    public boolean observes(long step) {
+        if (!enabled) return false;
+        long phase = step % updateEvery;
+        if (phase != 0 && updateEvery - phase >= window) return false;
+        for (HebbianScores h : hebbian) if (h != null) return true;
+        return false;
+    }
+
+    /**
+     * What {@link #observe} queues depends on (per layer: a fresh window or an EMA step), for
+     * keying a recorded step; "" when this step observes nothing.
+     */
+    public String observeState(long step) {
+        if (!observes(step)) return "";
+        StringBuilder b = new StringBuilder();
+        for (HebbianScores h : hebbian) b.append(h == null ? '-' : h.fresh() ? 'f' : 'e');
+        return b.toString();
+    }
+
+    /** The device work of the Hebbian observation of a step (a recorded step may hold it); changes no host state. */
+    public void observe(int batch, DstClock clock) {
+        clock.scoring();
+        for (int l = 0; l < net.depth(); l++) {
+            if (hebbian[l] != null) hebbian[l].queue(net.activation(l + 1), net.activation(l), batch);
+        }
+    }
+
+    /** The host side of {@link #observe}, after it ran or was replayed. */
+    public void observed() {
+        for (HebbianScores h : hebbian) if (h != null) h.observed();
+    }
+
+    /** The prune-and-regrow of an update step (reads scores back; never recorded); empty on other steps. */
+    public List<DstStats> update(long step, int batch, DstClock clock) {
+        if (!enabled || step % updateEvery != 0) return List.of();
         List<DstStats> out = new ArrayList<>();
         for (int l = 0; l < net.depth(); l++) {
             if (!net.layer(l).sparse()) continue;

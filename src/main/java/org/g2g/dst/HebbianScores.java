@@ -35,14 +35,22 @@ public final class HebbianScores implements AutoCloseable {
 
     /** Adds the batch in y (out x B) and x (in x B) to the scores. */
     public void observe(Tensor y, Tensor x, int batch) {
+        queue(y, x, batch);
+        observed();
+    }
+
+    /** The device work of {@link #observe} alone (a recorded step holds it); {@link #observed} follows it. */
+    public void queue(Tensor y, Tensor x, int batch) {
         if (beta <= 0 || fresh) {
             be.correlation(y, x, batch, kind, acc);
-            fresh = false;
         } else {
             be.correlation(y, x, batch, kind, cur);
             be.ema(acc, cur, beta);
         }
     }
+
+    /** The host side of {@link #observe}: the window has a batch now. */
+    public void observed() { fresh = false; }
 
     /** The scores (out x in row-major); starts a new window for the next update. */
     public float[] take() {

@@ -55,6 +55,7 @@ public record ProfileReport(String schema, String g2gVersion, Device device, Set
     public record ModelProfile(String name, String model, int[] widths, double density, long activeParams,
                                long denseParams, int stepsMeasured, Throughput samplesPerSecond, StepMs stepMs,
                                Double dstUpdateMs, Double hebbianCorrelationMs, Double hostMsPerStep,
+                               Double hostUsPerStep, Double launchesPerStep, Boolean cudaGraphs,
                                Map<String, Double> kernelMsPerStep, FlopsPerStep flopsPerStep, double gflops,
                                double gflopsDenseEquivalent, double peakFraction, Memory memoryBytes) {}
 

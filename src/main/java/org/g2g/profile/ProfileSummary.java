@@ -1,5 +1,6 @@
 package org.g2g.profile;
 
+import org.g2g.config.CudaGraphs;
 import org.g2g.config.RunConfig;
 import org.g2g.model.Architecture;
 import org.g2g.train.Phase;
@@ -20,7 +21,7 @@ final class ProfileSummary {
         long[] ph = new long[Phase.values().length];
         List<Double> win = new ArrayList<>();
         double dst = 0, heb = 0, dstUpd = 0, stepMsSum = 0;
-        Double host = null;
+        Double host = null, launches = null;
         Map<String, Double> kernels = null;
         long heapPeak = 0, heapLive = 0, device = 0;
         for (StepMeasurement.Run r : runs) {
@@ -33,6 +34,7 @@ final class ProfileSummary {
             // the update step's own scores, plus the extra batches an EMA window observes before it
             heb += (r.hebbianUpdateMs + Math.max(0, r.hebbianWindow - 1) * r.correlationMs) / c.updateEvery();
             if (r.hostMs != null) host = (host == null ? 0 : host) + r.hostMs / runs.size();
+            if (r.launchesPerStep != null) launches = (launches == null ? 0 : launches) + r.launchesPerStep / runs.size();
             if (r.kernelMs != null) {
                 if (kernels == null) kernels = new LinkedHashMap<>();
                 for (Map.Entry<String, Double> e : r.kernelMs.entrySet()) kernels.merge(e.getKey(), e.getValue() / runs.size(), Double::sum);
@@ -61,7 +63,8 @@ final class ProfileSummary {
         double gflopsDense = first.flopsDense / meanStepS / 1e9;
         Architecture a = first.arch;
         return new ProfileReport.ModelProfile(name, c.modelKind().spelling(), a.widths(), a.density(), a.activeParams(), a.denseParams(),
-                steps, tp, sm, first.dstEnabled ? dstUpd : null, first.hasSparse ? corrMs : null, host, kernels,
+                steps, tp, sm, first.dstEnabled ? dstUpd : null, first.hasSparse ? corrMs : null, host,
+                host == null ? null : host * 1e3, launches, host == null ? null : c.cudaGraphs() == CudaGraphs.ON, kernels,
                 new ProfileReport.FlopsPerStep(first.flopsActive, first.flopsDense, first.flopsExecuted, first.flopsForward), gflops, gflopsDense,
                 gflops / cal.peakGflops(), new ProfileReport.Memory(heapPeak, heapLive, device));
     }

@@ -6,6 +6,7 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.IntVector;
 import org.g2g.backend.KernelTimes;
 import org.g2g.backend.Tensor;
+import org.g2g.config.CudaGraphs;
 import org.g2g.config.RunConfig;
 import org.g2g.dst.DstSettings;
 import org.g2g.dst.DynamicSparseTraining;
@@ -48,7 +49,7 @@ final class StepMeasurement {
         int hebbianWindow = 1;
         boolean dstEnabled;
         boolean hasSparse;
-        Double hostMs;
+        Double hostMs, launchesPerStep;
         Map<String, Double> kernelMs;
         long heapPeak, heapLive, device;
         long flopsActive, flopsDense, flopsExecuted, flopsForward;
@@ -159,22 +160,31 @@ final class StepMeasurement {
             run.windowSps[k] = (double) w * batch / (ms / 1e3);
         }
         if (!be.onHost()) {
-            // host overhead: the same steps without waiting for the device, until the host has queued them all
+            // host overhead: the same steps without waiting for the device, until the host has queued them all;
+            // with --cuda-graphs on they replay the recorded step (two steps first: one runs, one records)
             PhaseTimer free = new PhaseTimer(be, false);
             int n = Math.max(3, o.steps() / 4);
+            net.recordSteps(c.cudaGraphs() == CudaGraphs.ON);
+            for (int t = 1; t <= 2; t++) {
+                Trainer.trainStep(net, noDst, free, data, order, ((t - 1) % batches) * batch, batch, lr, total + t);
+            }
             be.sync();
+            long l0 = be.launches();
             long t0 = System.nanoTime();
-            for (int t = 1; t <= n; t++) {
+            for (int t = 3; t <= n + 2; t++) {
                 Trainer.trainStep(net, noDst, free, data, order, ((t - 1) % batches) * batch, batch, lr, total + t);
             }
             run.hostMs = (System.nanoTime() - t0) / 1e6 / n;
+            run.launchesPerStep = l0 < 0 ? null : (be.launches() - l0) / (double) n;
             be.sync();
+            net.recordSteps(false);
+            total += n + 2;
         }
         if (kt != null) {
             // per-kernel device times in a pass of their own: recording events around every launch
             // would slow the timed steps above
             int n = Math.max(3, o.steps() / 4);
-            int base = total + (be.onHost() ? 0 : Math.max(3, o.steps() / 4));
+            int base = total;
             kt.resetKernelTimes();
             for (int t = 1; t <= n; t++) {
                 Trainer.trainStep(net, noDst, new PhaseTimer(be, false), data, order, ((t - 1) % batches) * batch, batch, lr,

@@ -2,6 +2,7 @@ package org.g2g.train;
 
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
+import org.g2g.backend.StepScalars;
 import org.g2g.backend.Tensor;
 import org.g2g.config.Augmentation;
 import org.g2g.config.RunConfig;
@@ -50,10 +51,17 @@ public final class Augmenter implements AutoCloseable {
         return out;
     }
 
-    /** Gathers samples order[off .. off+bs) of data and writes them augmented into x. */
-    public void gather(Backend be, ResidentSplit data, IntVector order, int off, int bs, Tensor x, IntVector labels, long step) {
-        be.gather(data.x, data.y, order, off, bs, scratch, labels);
+    /**
+     * Writes the crops and flips of the 1-based step into the device (waits for the device: done
+     * before the step's work, outside a recorded step).
+     */
+    public void prepare(Backend be, long step, int bs) {
         be.write(params, draws(seed, step, bs, host));
+    }
+
+    /** Gathers the step's samples (order from s's offset, bs of them) of data and writes them augmented into x. */
+    public void gather(Backend be, ResidentSplit data, IntVector order, StepScalars s, int bs, Tensor x, IntVector labels) {
+        be.gather(data.x, data.y, order, s, bs, scratch, labels);
         be.cropFlip(scratch, x, params, shape.channels(), shape.height(), shape.width(), PAD, bs);
     }
 

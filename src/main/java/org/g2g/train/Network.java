@@ -2,6 +2,8 @@ package org.g2g.train;
 
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
+import org.g2g.backend.StepRecorder;
+import org.g2g.backend.StepScalars;
 import org.g2g.backend.Tensor;
 import org.g2g.dst.RewirableNetwork;
 import org.g2g.model.Architecture;
@@ -9,6 +11,7 @@ import org.g2g.model.Init;
 import org.g2g.model.Mask;
 import org.g2g.model.PatchEncoder;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -32,6 +35,7 @@ public final class Network implements RewirableNetwork, AutoCloseable {
     public final Optimizer optimizer;
     /** The patch encoder, or null when the network reads flattened pixels. */
     public final Encoder encoder;
+    private StepRecorder recorder;
 
     public Network(Backend be, Architecture arch, Optimizer opt, int batchCapacity, Random rng) {
         this(be, arch.widths(), arch.masks(), arch, opt, batchCapacity, initWeights(arch, rng),
@@ -141,17 +145,36 @@ public final class Network implements RewirableNetwork, AutoCloseable {
         }
     }
 
+    /** An optimizer step outside a training step (tests): its scalars go to the backend first. */
     public void optimizerStep(float lr, long t) {
-        for (Layer L : layers) {
-            optimizer.step(be, L.w, L.gw, L.wState, lr, t);
-            optimizer.step(be, L.b, L.gb, L.bState, lr, t);
-        }
-        if (encoder != null) {
-            Layer E = encoder.layer;
-            optimizer.step(be, E.w, E.gw, E.wState, lr, t);
-            optimizer.step(be, E.b, E.gb, E.bState, lr, t);
-        }
+        StepScalars s = optimizer.scalars(lr, t, 0);
+        be.beginStep(s);
+        optimizerStep(s);
     }
+
+    /** The optimizer on every parameter at once (one launch on a device), with s given to beginStep. */
+    public void optimizerStep(StepScalars s) {
+        List<Tensor> w = new ArrayList<>(), g = new ArrayList<>();
+        List<Tensor[]> st = new ArrayList<>();
+        for (Layer L : layers) add(L, w, g, st);
+        if (encoder != null) add(encoder.layer, w, g, st);
+        optimizer.step(be, w, g, st, s);
+    }
+
+    private static void add(Layer L, List<Tensor> w, List<Tensor> g, List<Tensor[]> st) {
+        w.add(L.w);
+        g.add(L.gw);
+        st.add(L.wState);
+        w.add(L.b);
+        g.add(L.gb);
+        st.add(L.bState);
+    }
+
+    /** Records the training step once and replays it (CUDA graphs) when on and the backend can; else every step runs. */
+    public void recordSteps(boolean on) { recorder = on ? be.stepRecorder() : null; }
+
+    /** The step recorder in use, or null. */
+    public StepRecorder recorder() { return recorder; }
 
     /** Reads and clears the accumulated [loss sum, correct count]. */
     public double[] takeStats() {

@@ -1,6 +1,9 @@
 package org.g2g.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.g2g.backend.Backend;
+import org.g2g.backend.StepScalars;
 import org.g2g.backend.Tensor;
 import org.g2g.config.OptimizerKind;
 import org.g2g.config.RunConfig;
@@ -18,6 +21,22 @@ public record Optimizer(OptimizerKind kind, float beta1, float beta2, float eps,
     }
 
     public int slots() { return kind == OptimizerKind.ADAM ? 2 : 1; }
+
+    /** One step on every parameter w[j] (gradient g[j], state state[j]) at s's learning rate and step. */
+    public void step(Backend be, List<Tensor> w, List<Tensor> g, List<Tensor[]> state, StepScalars s) {
+        List<Tensor> s0 = new ArrayList<>(state.size());
+        for (Tensor[] st : state) s0.add(st[0]);
+        if (kind == OptimizerKind.ADAM) {
+            List<Tensor> s1 = new ArrayList<>(state.size());
+            for (Tensor[] st : state) s1.add(st[1]);
+            be.adam(w, g, s0, s1, beta1, beta2, eps, weightDecay, s);
+        } else {
+            be.sgd(w, g, s0, momentum, nesterov, weightDecay, s);
+        }
+    }
+
+    /** The step's scalars for this optimizer (Adam's bias corrections from its betas). */
+    public StepScalars scalars(float lr, long t, int offset) { return StepScalars.of(lr, t, offset, beta1, beta2); }
 
     /** t is the 1-based count of steps taken, for Adam's bias correction. */
     public void step(Backend be, Tensor w, Tensor g, Tensor[] state, float lr, long t) {

@@ -4,6 +4,7 @@ import org.g2g.UserError;
 import org.g2g.Version;
 import org.g2g.backend.Backend;
 import org.g2g.device.Backends;
+import org.g2g.config.CudaGraphs;
 import org.g2g.config.RunConfig;
 import org.g2g.data.DataLocator;
 import org.g2g.data.Dataset;
@@ -209,6 +210,7 @@ public final class TrainRun {
              ResidentSplit val = data.val() == null ? null : new ResidentSplit(be, data.val());
              ResidentSplit test = new ResidentSplit(be, data.test());
              StepLog steps = new StepLog(rec.dir, c.tensorboard(), ckpt == null ? 0 : ckpt.step)) {
+            net.recordSteps(c.cudaGraphs() == CudaGraphs.ON);
             Trainer t = new Trainer(c, net, dst, rec, multi(multi(listener, new Progress(log, Progress.isTerminal(),
                     ckpt == null ? 0 : ckpt.step, total)), steps), json,
                     ModelMetadata.of(c, json, ImageFormat.of(ds), data.standardisation(), arch), false);

@@ -2,6 +2,8 @@ package org.g2g.train;
 
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
+import org.g2g.backend.StepRecorder;
+import org.g2g.backend.StepScalars;
 import org.g2g.config.RunConfig;
 import org.g2g.data.Split;
 import org.g2g.dst.DstStats;
@@ -154,19 +156,44 @@ public final class Trainer {
      */
     public static List<DstStats> trainStep(Network net, DynamicSparseTraining dst, PhaseTimer timer, ResidentSplit data,
                                            IntVector order, int off, int bs, float lr, long step) {
+        Backend be = net.be;
+        StepScalars s = net.optimizer.scalars(lr, step, off);
         timer.begin(Phase.DATA);
-        if (data.augmenter == null) net.be.gather(data.x, data.y, order, off, bs, net.input(), net.labels);
-        else data.augmenter.gather(net.be, data, order, off, bs, net.input(), net.labels, step);
+        if (data.augmenter != null) data.augmenter.prepare(be, step, bs);
+        be.beginStep(s);
+        boolean observe = dst.observes(step);
+        StepRecorder rec = net.recorder();
+        if (rec == null) {
+            work(net, dst, timer, data, order, s, bs, observe);
+        } else {
+            // one graph: its phases cannot be told apart, and nothing inside may wait for the device
+            timer.begin(Phase.GRAPH);
+            PhaseTimer inside = new PhaseTimer(be, false);
+            rec.step(new StepKey(bs, dst.observeState(step)), () -> work(net, dst, inside, data, order, s, bs, observe));
+        }
+        if (observe) dst.observed();
+        List<DstStats> st = dst.update(step, bs, timer);
+        timer.end();
+        return st;
+    }
+
+    /** What a recorded step depends on besides memory: the batch size and the Hebbian observation it makes. */
+    private record StepKey(int batch, String observe) {}
+
+    /** The device work of a training step, queued without waiting (so it can be recorded). */
+    private static void work(Network net, DynamicSparseTraining dst, PhaseTimer timer, ResidentSplit data, IntVector order,
+                             StepScalars s, int bs, boolean observe) {
+        timer.begin(Phase.DATA);
+        if (data.augmenter == null) net.be.gather(data.x, data.y, order, s, bs, net.input(), net.labels);
+        else data.augmenter.gather(net.be, data, order, s, bs, net.input(), net.labels);
         timer.begin(Phase.FORWARD);
         net.forward(bs);
         timer.begin(Phase.LOSS);
         net.loss(bs, true);
         net.backward(bs, timer);
         timer.begin(Phase.OPTIMIZER);
-        net.optimizerStep(lr, step);
-        List<DstStats> s = dst.afterStep(step, bs, timer);
-        timer.end();
-        return s;
+        net.optimizerStep(s);
+        if (observe) dst.observe(bs, timer);
     }
 
     private double denseFraction() {
