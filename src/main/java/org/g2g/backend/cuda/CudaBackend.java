@@ -38,7 +38,10 @@ public final class CudaBackend implements Backend, KernelTimes {
         this.memory = ctx.memory;
         this.steps = new StepKernels(ctx);
         try {
-            if (ctx.blas() != null) {
+            if (hostOnlyEmulation()) {
+                CudaContext.warnOnce("G2G_CUDA_EMULATION=host-only: no kernel runs, so every number is meaningless "
+                        + "(host cost only); the cuBLAS self-check is skipped");
+            } else if (ctx.blas() != null) {
                 String bad = CublasSelfCheck.run(this, ctx);
                 if (bad != null) ctx.dropBlas("failed its self-check: " + bad);
             }
@@ -51,6 +54,9 @@ public final class CudaBackend implements Backend, KernelTimes {
             throw e;
         }
     }
+
+    /** The emulated device in its host-only mode (native/emu: kernels and library calls counted, not run). */
+    static boolean hostOnlyEmulation() { return "host-only".equals(System.getenv("G2G_CUDA_EMULATION")); }
 
     // ------------------------------------------------------------------ identity
 

@@ -23,6 +23,8 @@ final class StepKernels implements AutoCloseable {
     private final CudaContext ctx;
     private DeviceMemory scalars;
     private StepScalars current;
+    private CUdeviceptr[] slots;
+    private int[] written;
     // the parameter table: the tensors it was built from (compared by identity), the device copies
     private List<Tensor> tableOf = List.of();
     private DeviceMemory ptrs, sizes;
@@ -30,14 +32,21 @@ final class StepKernels implements AutoCloseable {
 
     StepKernels(CudaContext ctx) { this.ctx = ctx; }
 
-    /** Writes s into the device's step scalars on the stream (four fills by value). */
+    /** Writes s into the device's step scalars on the stream (a fill by value per word that changed). */
     void begin(StepScalars s) {
         ctx.open();
-        if (scalars == null) scalars = ctx.memory.alloc(StepScalars.SIZE * 4L, "step scalars");
+        if (scalars == null || scalars.isFreed()) {
+            scalars = ctx.memory.alloc(StepScalars.SIZE * 4L, "step scalars");
+            slots = new CUdeviceptr[StepScalars.SIZE];
+            for (int k = 0; k < slots.length; k++) slots[k] = scalars.ptr().withByteOffset(4L * k);
+            written = null;
+        }
         int[] words = s.words();
         for (int k = 0; k < words.length; k++) {
-            cuMemsetD32Async(scalars.ptr().withByteOffset(4L * k), words[k], 1, ctx.stream);
+            // the device keeps what was written last (stream order), so an unchanged word needs no fill
+            if (written == null || written[k] != words[k]) cuMemsetD32Async(slots[k], words[k], 1, ctx.stream);
         }
+        written = words;
         current = s;
     }
 
@@ -137,6 +146,7 @@ final class StepKernels implements AutoCloseable {
         // the allocator frees everything when the context closes; closing early only returns memory sooner
         for (DeviceMemory m : new DeviceMemory[]{scalars, ptrs, sizes}) if (m != null) m.close();
         scalars = ptrs = sizes = null;
+        written = null;
         tableOf = List.of();
         current = null;
     }
