@@ -56,6 +56,7 @@ public record ProfileReport(String schema, String g2gVersion, Device device, Set
                                long denseParams, int stepsMeasured, Throughput samplesPerSecond, StepMs stepMs,
                                Double dstUpdateMs, Double hebbianCorrelationMs, Double hostMsPerStep,
                                Double hostUsPerStep, Double launchesPerStep, Boolean cudaGraphs,
+                               Double freeRunningSamplesPerSecond,
                                Map<String, Double> kernelMsPerStep, FlopsPerStep flopsPerStep, double gflops,
                                double gflopsDenseEquivalent, double peakFraction, Memory memoryBytes) {}
 

@@ -21,7 +21,7 @@ final class ProfileSummary {
         long[] ph = new long[Phase.values().length];
         List<Double> win = new ArrayList<>();
         double dst = 0, heb = 0, dstUpd = 0, stepMsSum = 0;
-        Double host = null, launches = null;
+        Double host = null, launches = null, free = null;
         Map<String, Double> kernels = null;
         long heapPeak = 0, heapLive = 0, device = 0;
         for (StepMeasurement.Run r : runs) {
@@ -34,6 +34,7 @@ final class ProfileSummary {
             // the update step's own scores, plus the extra batches an EMA window observes before it
             heb += (r.hebbianUpdateMs + Math.max(0, r.hebbianWindow - 1) * r.correlationMs) / c.updateEvery();
             if (r.hostMs != null) host = (host == null ? 0 : host) + r.hostMs / runs.size();
+            if (r.freeRunningSps != null) free = (free == null ? 0 : free) + r.freeRunningSps / runs.size();
             if (r.launchesPerStep != null) launches = (launches == null ? 0 : launches) + r.launchesPerStep / runs.size();
             if (r.kernelMs != null) {
                 if (kernels == null) kernels = new LinkedHashMap<>();
@@ -64,7 +65,7 @@ final class ProfileSummary {
         Architecture a = first.arch;
         return new ProfileReport.ModelProfile(name, c.modelKind().spelling(), a.widths(), a.density(), a.activeParams(), a.denseParams(),
                 steps, tp, sm, first.dstEnabled ? dstUpd : null, first.hasSparse ? corrMs : null, host,
-                host == null ? null : host * 1e3, launches, host == null ? null : c.cudaGraphs() == CudaGraphs.ON, kernels,
+                host == null ? null : host * 1e3, launches, host == null ? null : c.cudaGraphs() == CudaGraphs.ON, free, kernels,
                 new ProfileReport.FlopsPerStep(first.flopsActive, first.flopsDense, first.flopsExecuted, first.flopsForward), gflops, gflopsDense,
                 gflops / cal.peakGflops(), new ProfileReport.Memory(heapPeak, heapLive, device));
     }

@@ -46,8 +46,9 @@ public final class ProfileTable {
                     fl.denseEquivalent() / 1e9, fl.executed() / 1e9, m.gflopsDenseEquivalent(),
                     m.memoryBytes().heapPeak() / (double) (1 << 20),
                     m.memoryBytes().device() > 0 ? f(", device %.0f MiB", m.memoryBytes().device() / (double) (1 << 20)) : "",
-                    m.hostMsPerStep() == null ? "" : f(", host %.1f us/step and %.1f launches/step (cuda graphs %s)",
-                            m.hostUsPerStep(), m.launchesPerStep(), Boolean.TRUE.equals(m.cudaGraphs()) ? "on" : "off")));
+                    m.hostMsPerStep() == null ? "" : f(", host %.1f us/step and %.1f launches/step (cuda graphs %s), "
+                            + "%,.0f samples/s free-running", m.hostUsPerStep(), m.launchesPerStep(),
+                            Boolean.TRUE.equals(m.cudaGraphs()) ? "on" : "off", m.freeRunningSamplesPerSecond())));
             ProfileReport.StepMs t = m.stepMs();
             sb.append(f("    by phase: forward %.1f GFLOP/s, input gradient %.1f GFLOP/s, weight gradient %.1f GFLOP/s%n",
                     gflops(fl.forward(), t.forward()), gflops(fl.active() - 2 * fl.forward(), t.inputGrad()),

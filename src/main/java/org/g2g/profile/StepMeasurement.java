@@ -49,7 +49,7 @@ final class StepMeasurement {
         int hebbianWindow = 1;
         boolean dstEnabled;
         boolean hasSparse;
-        Double hostMs, launchesPerStep;
+        Double hostMs, launchesPerStep, freeRunningSps;
         Map<String, Double> kernelMs;
         long heapPeak, heapLive, device;
         long flopsActive, flopsDense, flopsExecuted, flopsForward;
@@ -177,6 +177,7 @@ final class StepMeasurement {
             run.hostMs = (System.nanoTime() - t0) / 1e6 / n;
             run.launchesPerStep = l0 < 0 ? null : (be.launches() - l0) / (double) n;
             be.sync();
+            run.freeRunningSps = (double) n * batch / ((System.nanoTime() - t0) / 1e9);
             net.recordSteps(false);
             total += n + 2;
         }
