@@ -2,6 +2,7 @@ package org.g2g.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static org.g2g.backend.cuda.Geometry.ceil;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -88,10 +89,7 @@ final class StepKernels implements AutoCloseable {
     }
 
     /** Blocks per tensor: enough for the largest one to fill the GPU, never more than its work. */
-    private int grid() {
-        long blocks = (maxSize + BLOCK - 1) / BLOCK;
-        return (int) Math.max(1, Math.min(blocks, (long) ctx.smCount() * 8));
-    }
+    private int grid() { return Geometry.strideGrid(maxSize, BLOCK, ctx.smCount(), 8); }
 
     /** Makes the device table describe these tensors (w, g, state 1, state 2 or null each); returns how many. */
     private int table(List<Tensor> w, List<Tensor> g, List<Tensor> s1, List<Tensor> s2) {
@@ -138,8 +136,6 @@ final class StepKernels implements AutoCloseable {
         for (int k = 0; k < key.size(); k++) if (key.get(k) != tableOf.get(k)) return false;
         return true;
     }
-
-    private static int ceil(long a, int b) { return (int) ((a + b - 1) / b); }
 
     @Override
     public void close() {
