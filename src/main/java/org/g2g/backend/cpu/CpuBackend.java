@@ -39,6 +39,8 @@ public final class CpuBackend extends HostOps implements Backend {
 
     /** Non-null when OpenBLAS multiplies the dense blocks; otherwise {@link #vector} does. */
     private final BlasLayers blas;
+    /** The engine asked for: OPENBLAS with {@link #blas} null means OpenBLAS did not load here. */
+    private final DenseEngine requested;
     private final VectorLayers vector;
     private final CorrelationProduct correlation;
     private final VectorAdam adam;
@@ -50,6 +52,7 @@ public final class CpuBackend extends HostOps implements Backend {
     public CpuBackend(int threads, DenseEngine engine) {
         int n = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
         this.pool = new WorkPool(n);
+        this.requested = engine;
         this.blas = engine == DenseEngine.OPENBLAS && NativeBlas.available() ? new BlasLayers(pool, work) : null;
         this.vector = new VectorLayers(pool, work);
         this.correlation = new CorrelationProduct(pool);
@@ -69,7 +72,7 @@ public final class CpuBackend extends HostOps implements Backend {
                 + S.vectorBitSize() + "-bit (" + L + " floats), rows 64-byte aligned: "
                 + (objectAlignment() >= 64 ? "yes" : "no (pass -XX:ObjectAlignmentInBytes=64, ~30% faster)")
                 + "; dense blocks: " + (blas != null ? NativeBlas.STATUS : "Vector API kernels"
-                        + (DenseEngine.fromEnvironment() == DenseEngine.OPENBLAS ? " (" + NativeBlas.STATUS + ")" : ""));
+                        + (requested == DenseEngine.OPENBLAS ? " (" + NativeBlas.STATUS + ")" : ""));
     }
 
     /** The JVM's object alignment: rows are 64-byte aligned only when objects are. */

@@ -7,13 +7,16 @@ public enum DenseEngine {
     OPENBLAS, VECTOR;
 
     /**
-     * The system property g2g.cpu.dense, else the environment variable G2G_CPU_DENSE, else VECTOR:
-     * OpenBLAS is opt-in until it is measured faster on the whole step (docs/measurements-cpu.md);
-     * it changes the summation order, so a run's numbers differ from the Vector API kernels'.
+     * The system property g2g.cpu.dense, else the environment variable G2G_CPU_DENSE, else OPENBLAS:
+     * measured 2.7x our Vector API kernels on the dense model's step and 1.4x on G2GNet's
+     * (docs/measurements-cpu.md, 2026-12-07). Each worker calls it single-threaded on its static
+     * share, so a run stays bit-identical for a seed and thread count; the two engines sum in
+     * different orders, so their runs' numbers differ in the last bits. Where OpenBLAS does not
+     * load, {@link CpuBackend} falls back to VECTOR and says so in its description.
      */
     public static DenseEngine fromEnvironment() {
         String v = System.getProperty("g2g.cpu.dense", System.getenv("G2G_CPU_DENSE"));
-        if (v == null || v.isBlank()) return VECTOR;
+        if (v == null || v.isBlank()) return OPENBLAS;
         try {
             return valueOf(v.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
