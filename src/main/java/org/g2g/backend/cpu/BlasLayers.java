@@ -53,7 +53,15 @@ final class BlasLayers {
                     first = false;
                 }
                 for (int q = rp; q < re; q++) {
-                    for (int cp = 0; cp < p.nCp; cp++) {
+                    if (p.wholeRows[q]) { // few edges a row: each row's edges in one walk (CpuPlan.wholeRows)
+                        if (p.rowPanelEdges(q) > 0) {
+                            for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
+                                int i = r * (p.nCp + 1);
+                                Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp], X, xb, ldx,
+                                        S, sb + r * ldy, !first, c);
+                            }
+                        }
+                    } else for (int cp = 0; cp < p.nCp; cp++) {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;
@@ -61,7 +69,7 @@ final class BlasLayers {
                                     S, sb + r * ldy, !first || edgesBefore(p, q, cp), c);
                         }
                     }
-                    boolean init = !first || edgesBefore(p, q, p.nCp);
+                    boolean init = !first || p.rowPanelEdges(q) > 0;
                     for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                         int o = l.rowOrder[r];
                         Kernels.finishRow(S, sb + r * ldy, Y, yb + o * ldy, init, B[bo + o], relu, c);
@@ -101,7 +109,16 @@ final class BlasLayers {
                 }
                 for (int q = cp; q < ce; q++) {
                     boolean init = !first;
-                    for (int rp = 0; rp < p.nRp; rp++) {
+                    if (p.wholeCols[q]) { // few edges a column: each column's edges in one walk (CpuPlan.wholeCols)
+                        if (p.colPanelEdges(q) > 0) {
+                            for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
+                                int i = j * (p.nRp + 1);
+                                Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + p.nRp], G, gb, ldg,
+                                        S, sb + j * ldd, init, c);
+                            }
+                            init = true;
+                        }
+                    } else for (int rp = 0; rp < p.nRp; rp++) {
                         if (p.tileEdges[rp * p.nCp + q] == 0) continue;
                         for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
                             int i = j * (p.nRp + 1) + rp;
@@ -138,7 +155,13 @@ final class BlasLayers {
                     Kernels.flushRange(GW, off, (r1 - r0) * k.cols());
                 }
                 for (int q = rp; q < re; q++) {
-                    for (int cp = 0; cp < p.nCp; cp++) {
+                    if (p.wholeRows[q]) {
+                        for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
+                            int i = r * (p.nCp + 1);
+                            Kernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp],
+                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
+                        }
+                    } else for (int cp = 0; cp < p.nCp; cp++) {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;

@@ -52,8 +52,17 @@ final class VectorLayers {
                         first = false;
                     }
                 }
-                // residual edges panel by panel (the panel's X rows stay in L1), then bias, ReLU, flush
-                for (int cp = 0; cp < p.nCp; cp++) {
+                // residual edges panel by panel (the panel's X rows stay in L1), or each row whole, then bias, ReLU, flush
+                if (p.wholeRows[rp]) {
+                    if (p.rowPanelEdges(rp) > 0) {
+                        for (int r = r0; r < r0 + nr; r++) {
+                            int q = r * (p.nCp + 1);
+                            Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp], X, xb, ldx,
+                                    Y, yb + l.rowOrder[r] * ldy, !first, c);
+                        }
+                        first = false;
+                    }
+                } else for (int cp = 0; cp < p.nCp; cp++) {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1) + cp;
@@ -111,7 +120,16 @@ final class VectorLayers {
                         first = false;
                     }
                 }
-                for (int rp = 0; rp < p.nRp; rp++) {
+                if (p.wholeCols[cp]) {
+                    if (p.colPanelEdges(cp) > 0) {
+                        for (int j = j0; j < j0 + nc; j++) {
+                            int q = j * (p.nRp + 1);
+                            Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + p.nRp], G, gb, ldg,
+                                    D, db + l.colOrder[j] * ldd, !first, c);
+                        }
+                        first = false;
+                    }
+                } else for (int rp = 0; rp < p.nRp; rp++) {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int j = j0; j < j0 + nc; j++) {
                         int q = j * (p.nRp + 1) + rp;
@@ -156,12 +174,19 @@ final class VectorLayers {
                         Block k = p.block(b);
                         int off = tileOff(k, r0, j0);
                         Kernels.dotTile(G, gb0, ldg, l.rowOrder, r0, nr, X, xb, ldx, cIdx, j0, tc, GW, gwo + off, k.cols(), c);
-                    } else {
+                    } else if (!p.wholeRows[rp]) {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
                             Kernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
+                    }
+                }
+                if (p.wholeRows[rp]) {
+                    for (int r = r0; r < r0 + nr; r++) {
+                        int q = r * (p.nCp + 1);
+                        Kernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp],
+                                X, xb, ldx, GW, gwo + l.edgeBase, c);
                     }
                 }
                 zeroBlockHoles(p, rp, GW, gwo);
