@@ -10,4 +10,5 @@
 #include "loss.cu"
 #include "elementwise.cu"
 #include "step.cu"
+#include "layer.cu"
 #include "encoder.cu"

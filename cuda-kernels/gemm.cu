@@ -23,7 +23,8 @@
 //
 // How: 256 threads per block, 64x64 output tile, each thread a 4x4 micro-tile strided by 16
 // (rows ty+16i, columns tx+16j) so shared reads are broadcasts (A) or consecutive (B) and
-// global stores are coalesced along n. Accumulation in fp32 FMA.
+// global stores are coalesced along n. Accumulation in fp32 FMA. Tiles are loaded as float4
+// where the contiguous dimension is 16-byte aligned, and double-buffered (gemm_accumulate).
 // Checked by CudaKernelParityTest (gpu tag) against ReferenceBackend (double accumulation):
 // forward / backwardInput / weightGrad of dense, grouped (index/interleaved/random groupings,
 // holes after simulated DST) and correlation (raw/cosine/pearson), odd shapes.
@@ -32,6 +33,125 @@
 #define GEMM_BN 64
 #define GEMM_BK 16
 #define GEMM_THREADS 256
+
+// Shared tiles of one GEMM block, double-buffered: the next k tile is loaded (global -> registers)
+// while the current one is multiplied, then stored into the other buffer, so one barrier per k
+// tile suffices. +4 padding keeps the transposing stores at most 2-way bank conflicted.
+struct GemmSmem {
+    float a[2][GEMM_BK][GEMM_BM + 4];
+    float b[2][GEMM_BK][GEMM_BN + 4];
+};
+
+// This thread's 4 elements of an operand tile (64 x 16, rows of the 64 side from r0, k from k0),
+// as one float4 when vec (the contiguous dimension 16-byte aligned: checked per launch by the
+// caller) and the 4 values are in range, else as 4 scalar loads; out of range reads 0.
+//   KCONTIG: element (r, k) at P[idx(r) * ld + k]  (A row-major, B^T): thread -> r0 + tid/4, k0 + 4*(tid%4)
+//   else:    element (r, k) at P[idx(k) * ld + r]  (A^T, B row-major): thread -> k0 + tid/16, r0 + 4*(tid%16)
+template <bool KCONTIG>
+__device__ __forceinline__ void gemm_load(float (&v)[4], bool vec, int R, int r0, int k0, int kEnd,
+                                          const float* __restrict__ P, int ld, const int* __restrict__ idx)
+{
+    const int tid = threadIdx.x;
+    if (KCONTIG) {
+        const int r = r0 + (tid >> 2), k = k0 + (tid & 3) * 4;
+        if (r >= R) { v[0] = v[1] = v[2] = v[3] = 0.f; return; }
+        const float* p = P + (size_t)(idx ? idx[r] : r) * ld + k;
+        if (vec && k + 3 < kEnd) {
+            const float4 q = *reinterpret_cast<const float4*>(p);
+            v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+        } else {
+#pragma unroll
+            for (int t = 0; t < 4; t++) v[t] = k + t < kEnd ? p[t] : 0.f;
+        }
+    } else {
+        const int k = k0 + (tid >> 4), r = r0 + (tid & 15) * 4;
+        if (k >= kEnd) { v[0] = v[1] = v[2] = v[3] = 0.f; return; }
+        const float* p = P + (size_t)(idx ? idx[k] : k) * ld + r;
+        if (vec && r + 3 < R) {
+            const float4 q = *reinterpret_cast<const float4*>(p);
+            v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+        } else {
+#pragma unroll
+            for (int t = 0; t < 4; t++) v[t] = r + t < R ? p[t] : 0.f;
+        }
+    }
+}
+
+// Stores what gemm_load loaded into a [k][r] shared tile.
+template <bool KCONTIG>
+__device__ __forceinline__ void gemm_store(const float (&v)[4], float (*S)[GEMM_BM + 4])
+{
+    const int tid = threadIdx.x;
+    if (KCONTIG) {
+        const int r = tid >> 2, k = (tid & 3) * 4;
+#pragma unroll
+        for (int t = 0; t < 4; t++) S[k + t][r] = v[t];
+    } else {
+        const int k = tid >> 4, r = (tid & 15) * 4;
+#pragma unroll
+        for (int t = 0; t < 4; t++) S[k][r + t] = v[t];
+    }
+}
+
+// float4 loads need the contiguous dimension's rows 16-byte aligned: base and leading dimension.
+__device__ __forceinline__ bool gemm_vec(const float* p, int ld) {
+    return ((reinterpret_cast<unsigned long long>(p) & 15ull) == 0) && (ld & 3) == 0;
+}
+
+// acc[i][j] = sum_{k in [kBegin, kEnd)} A(m0+ty+16i, k) B(k, n0+tx+16j) (ty = tid/16, tx = tid%16):
+// the main loop of every GEMM tile (gemm_nn/tn/nt here, the fused layer kernels of layer.cu).
+// A(m,k) = AT ? A[k*lda+m] : A[aIdx(m)*lda+k]; B(k,n) = BT ? B[bIdx(n)*ldb+k] : B[bIdx(k)*ldb+n].
+// Ends with a barrier, so the caller may reuse sm afterwards. Every thread of the block calls it.
+template <bool AT, bool BT>
+__device__ __forceinline__ void gemm_accumulate(
+    float (&acc)[4][4], GemmSmem& sm, int M, int N, int m0, int n0, int kBegin, int kEnd,
+    const float* __restrict__ A, int lda, const int* __restrict__ aIdx,
+    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx)
+{
+    const int tid = threadIdx.x;
+    const int tx = tid & 15, ty = tid >> 4;
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
+    // kBegin is a multiple of 16 (split-K rounds its share), so k quads stay 16-byte aligned
+    const bool vecA = gemm_vec(A, lda), vecB = gemm_vec(B, ldb);
+    if (AT) aIdx = nullptr;  // a transposed A is never gathered
+    float ra[4], rb[4];
+    if (kBegin < kEnd) {
+        gemm_load<!AT>(ra, vecA, M, m0, kBegin, kEnd, A, lda, aIdx);
+        gemm_load<BT>(rb, vecB, N, n0, kBegin, kEnd, B, ldb, bIdx);
+        gemm_store<!AT>(ra, sm.a[0]);
+        gemm_store<BT>(rb, sm.b[0]);
+    }
+    __syncthreads();
+    int buf = 0;
+    for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
+        const bool more = k0 + GEMM_BK < kEnd;
+        if (more) {  // the next tile's global loads are in flight during the products below
+            gemm_load<!AT>(ra, vecA, M, m0, k0 + GEMM_BK, kEnd, A, lda, aIdx);
+            gemm_load<BT>(rb, vecB, N, n0, k0 + GEMM_BK, kEnd, B, ldb, bIdx);
+        }
+#pragma unroll
+        for (int kk = 0; kk < GEMM_BK; kk++) {
+            float a[4], b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) a[i] = sm.a[buf][kk][ty + 16 * i];
+#pragma unroll
+            for (int j = 0; j < 4; j++) b[j] = sm.b[buf][kk][tx + 16 * j];
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+        }
+        if (more) {  // the other buffer was last read before the previous barrier
+            gemm_store<!AT>(ra, sm.a[buf ^ 1]);
+            gemm_store<BT>(rb, sm.b[buf ^ 1]);
+        }
+        __syncthreads();
+        buf ^= 1;
+    }
+}
 
 template <bool AT, bool BT, bool SPLIT>
 __device__ __forceinline__ void gemm_tile(
@@ -55,67 +175,12 @@ __device__ __forceinline__ void gemm_tile(
     if (cIdx) cIdx += (size_t)z * sCIz;
     if (cMask) cMask += (size_t)z * sCz;
 
-    // +4 padding keeps the transposing stores of A/B at most 2-way bank conflicted
-    __shared__ float As[GEMM_BK][GEMM_BM + 4];
-    __shared__ float Bs[GEMM_BK][GEMM_BN + 4];
-
+    __shared__ GemmSmem sm;
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
     const int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
-
     float acc[4][4];
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
-
-    for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
-        // A tile: 64 x 16 = 1024 values, 4 per thread; consecutive threads walk the
-        // contiguous dimension of A (k for row-major A, m for transposed A)
-#pragma unroll
-        for (int l = 0; l < 4; l++) {
-            const int e = tid + l * GEMM_THREADS;
-            int mm, kk;
-            if (AT) { mm = e % GEMM_BM; kk = e / GEMM_BM; }
-            else    { kk = e % GEMM_BK; mm = e / GEMM_BK; }
-            const int m = m0 + mm, k = k0 + kk;
-            float v = 0.f;
-            if (m < M && k < kEnd) {
-                if (AT) v = A[(size_t)k * lda + m];
-                else    v = A[(size_t)(aIdx ? aIdx[m] : m) * lda + k];
-            }
-            As[kk][mm] = v;
-        }
-        // B tile: 16 x 64
-#pragma unroll
-        for (int l = 0; l < 4; l++) {
-            const int e = tid + l * GEMM_THREADS;
-            int nn, kk;
-            if (BT) { kk = e % GEMM_BK; nn = e / GEMM_BK; }
-            else    { nn = e % GEMM_BN; kk = e / GEMM_BN; }
-            const int n = n0 + nn, k = k0 + kk;
-            float v = 0.f;
-            if (n < N && k < kEnd) {
-                if (BT) v = B[(size_t)(bIdx ? bIdx[n] : n) * ldb + k];
-                else    v = B[(size_t)(bIdx ? bIdx[k] : k) * ldb + n];
-            }
-            Bs[kk][nn] = v;
-        }
-        __syncthreads();
-#pragma unroll
-        for (int kk = 0; kk < GEMM_BK; kk++) {
-            float a[4], b[4];
-#pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = As[kk][ty + 16 * i];
-#pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = Bs[kk][tx + 16 * j];
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-        }
-        __syncthreads(); // the next iteration overwrites As/Bs
-    }
+    gemm_accumulate<AT, BT>(acc, sm, M, N, m0, n0, kBegin, kEnd, A, lda, aIdx, B, ldb, bIdx);
 
 #pragma unroll
     for (int i = 0; i < 4; i++) {

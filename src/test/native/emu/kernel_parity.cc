@@ -10,6 +10,11 @@
 //                several slices and batch chunks, a partial chunk, no edges.
 //   gemm-splitk  gemm_nt_splitk (splits 1, 3, 7) against gemm_nt and a double reference, modes
 //                0 (plain), 1 (hole mask) and 2 (norm scaling), 3 problems with index lists.
+//   layer-forward   grouped_forward == gemm_nn + spmm_rows bit for bit, and within fp32 tolerance
+//                of a double W x + b; random groupings, holes, odd tiles, no edges, many slices.
+//   layer-backward  grouped_backward against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
+//                relu_backward (dx and the block gradients bit for bit) and double sums; split-K,
+//                weight gradient alone, empty batch.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -63,6 +68,7 @@ template <typename T> std::vector<T> download(CUdeviceptr p, size_t n) {
     return v;
 }
 void launch(const char* name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, void** args) {
+    if (gx == 0 || gy == 0 || gz == 0) return;  // nothing to do (an empty batch)
     H f = nullptr;
     if (cuModuleGetFunction(&f, g_mod, name)) die(name, "no such kernel");
     CUresult r = cuLaunchKernel(f, gx, gy, gz, bx, 1, 1, 0, nullptr, args, nullptr);
@@ -199,6 +205,185 @@ void gemm_case(int M, int N, int K, int Z, int mode, int splits) {
                                             std::to_string(worst) + " (gemm_nt: " + std::to_string(worstBase) + ")");
     printf("  gemm_nt_splitk %dx%dx%d Z=%d mode %d splits %d: max rel err %.2e (gemm_nt %.2e)\n", M, N, K, Z, mode, splits, worst, worstBase);
 }
+
+// A random GROUPED layer as PackedLayout stores it: G groups of outPer x inPer units (units
+// assigned to groups at random), block holes, inter-group edges with density p in CSR order and
+// their CSC view (rows ascending within a column, perm = CSR position).
+struct Layer {
+    int G, outPer, inPer, out, in, edges, blockTotal;
+    std::vector<int> outList, inList, rowPtr, col, row, colPtr, cscRow, cscPerm;
+    std::vector<unsigned char> blockMask;
+    std::vector<float> w;  // blocks (holes 0), then edge values
+    double weight(int o, int i) const { return dense[(size_t)o * in + i]; }
+    std::vector<double> dense;
+};
+Layer grouped_layer(int G, int outPer, int inPer, double pInter, double holes) {
+    Layer L{G, outPer, inPer, G * outPer, G * inPer};
+    std::vector<int> go(L.out), gi(L.in);
+    for (int o = 0; o < L.out; o++) go[o] = o % G;
+    for (int i = 0; i < L.in; i++) gi[i] = i % G;
+    std::shuffle(go.begin(), go.end(), rng);
+    std::shuffle(gi.begin(), gi.end(), rng);
+    for (int g = 0; g < G; g++) {
+        for (int o = 0; o < L.out; o++) if (go[o] == g) L.outList.push_back(o);
+        for (int i = 0; i < L.in; i++) if (gi[i] == g) L.inList.push_back(i);
+    }
+    L.blockTotal = G * outPer * inPer;
+    L.dense.assign((size_t)L.out * L.in, 0.0);
+    std::vector<float> blocks = randoms(L.blockTotal);
+    std::bernoulli_distribution hole(holes), keep(pInter);
+    L.blockMask.assign(L.blockTotal, 1);
+    for (int k = 0; k < L.blockTotal; k++) {
+        if (hole(rng)) { L.blockMask[k] = 0; blocks[k] = 0.f; }
+        const int g = k / (outPer * inPer), m = k / inPer % outPer, n = k % inPer;
+        L.dense[(size_t)L.outList[g * outPer + m] * L.in + L.inList[g * inPer + n]] = blocks[k];
+    }
+    L.rowPtr.push_back(0);
+    for (int o = 0; o < L.out; o++) {
+        for (int i = 0; i < L.in; i++) if (go[o] != gi[i] && keep(rng)) { L.col.push_back(i); L.row.push_back(o); }
+        L.rowPtr.push_back((int)L.col.size());
+    }
+    L.edges = (int)L.col.size();
+    std::vector<float> ev = randoms(L.edges);
+    for (int e = 0; e < L.edges; e++) L.dense[(size_t)L.row[e] * L.in + L.col[e]] = ev[e];
+    L.colPtr.assign(L.in + 1, 0);
+    for (int e = 0; e < L.edges; e++) L.colPtr[L.col[e] + 1]++;
+    for (int i = 0; i < L.in; i++) L.colPtr[i + 1] += L.colPtr[i];
+    L.cscRow.resize(L.edges);
+    L.cscPerm.resize(L.edges);
+    std::vector<int> fill(L.colPtr.begin(), L.colPtr.end() - 1);
+    for (int e = 0; e < L.edges; e++) {  // CSR order: rows ascend within each column
+        const int at = fill[L.col[e]]++;
+        L.cscRow[at] = L.row[e];
+        L.cscPerm[at] = e;
+    }
+    L.w = blocks;
+    L.w.insert(L.w.end(), ev.begin(), ev.end());
+    return L;
+}
+void same_bits(const char* c, const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
+    for (size_t k = 0; k < got.size(); k++)
+        if (std::memcmp(&got[k], &want[k], 4))
+            die(c, what + " differs at " + std::to_string(k) + ": " + std::to_string(got[k]) + " vs " + std::to_string(want[k]));
+}
+
+// grouped_forward against gemm_nn + spmm_rows (bit for bit) and a double-precision W x + b.
+void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int relu) {
+    Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
+    const int ldx = batch + 3, ldy = batch + 2;
+    std::vector<float> x = randoms((size_t)L.in * ldx), bias = randoms(L.out), y0 = randoms((size_t)L.out * ldy);
+    CUdeviceptr dW = upload(L.w), dOut = upload(L.outList), dIn = upload(L.inList), dPtr = upload(L.rowPtr), dCol = upload(L.col),
+                dX = upload(x), dB = upload(bias), dY1 = upload(y0), dY2 = upload(y0), nul = 0, dEv = dW + 4ull * L.blockTotal;
+    long long sAz = (long long)outPer * inPer, zero = 0;
+    int izero = 0, accumulate = 1;
+    void* g[] = {&outPer, &batch, &inPer, &dW, &inPer, &sAz, &nul, &izero, &dX, (void*)&ldx, &zero, &dIn, &inPer,
+                 &dY1, (void*)&ldy, &zero, &dOut, &outPer, &nul, &nul, &nul, &izero};
+    launch("gemm_nn", (batch + 63) / 64, (outPer + 63) / 64, G, 256, g);
+    int out = L.out;
+    void* s[] = {&out, &batch, &dPtr, &dCol, &nul, &dEv, &dX, (void*)&ldx, &dB, &dY1, (void*)&ldy, &accumulate, &relu};
+    launch("spmm_rows", (out + 3) / 4, (batch + 127) / 128, 1, 128, s);
+    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &dOut, &dIn, &dPtr, &dCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu};
+    launch("grouped_forward", (batch + 63) / 64, (outPer + 63) / 64, G, 256, f);
+    std::vector<float> Y1 = download<float>(dY1, y0.size()), Y2 = download<float>(dY2, y0.size());
+    same_bits("layer-forward", Y2, Y1, "y (against gemm_nn + spmm_rows)");
+    double worst = 0;
+    for (int o = 0; o < L.out; o++)
+        for (int b = 0; b < ldy; b++) {
+            const size_t at = (size_t)o * ldy + b;
+            if (b >= batch) {
+                if (std::memcmp(&Y2[at], &y0[at], 4)) die("layer-forward", "wrote outside the batch");
+                continue;
+            }
+            double want = bias[o];
+            for (int i = 0; i < L.in; i++) want += L.weight(o, i) * x[(size_t)i * ldx + b];
+            if (relu && want < 0) want = 0;
+            worst = std::max(worst, rel(Y2[at], want));
+        }
+    const double tol = 4e-6 * std::sqrt((double)L.in) * 4;
+    if (worst > tol) die("layer-forward", "relative error " + std::to_string(worst) + " against the double product");
+    printf("  grouped_forward G=%d %dx%d batch %d edges %d relu %d: bit-identical to gemm_nn + spmm_rows, max rel err %.2e\n",
+           G, L.out, L.in, batch, L.edges, relu, worst);
+}
+
+// grouped_backward (one launch) against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
+// relu_backward, and against double-precision sums: dx and (splits 1) the block gradients bit for
+// bit, edge and bias gradients within fp32 tolerance (other summation orders).
+void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int splits, int withDx) {
+    Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
+    const int ldx = batch + 1, ldy = batch + 4, lddx = batch + 2;
+    std::vector<float> x = randoms((size_t)L.in * ldx), dy = randoms((size_t)L.out * ldy), dx0 = randoms((size_t)L.in * lddx);
+    for (size_t k = 0; k < x.size(); k += 7) x[k] = 0.f;  // ReLU outputs are often exactly 0
+    const size_t packed = L.w.size();
+    std::vector<float> poison(packed, NAN), zeros(packed, 0.f), gbPoison(L.out, NAN);
+    CUdeviceptr dW = upload(L.w), dOut = upload(L.outList), dIn = upload(L.inList), dPtr = upload(L.rowPtr), dCol = upload(L.col),
+                dRow = upload(L.row), dCP = upload(L.colPtr), dCR = upload(L.cscRow), dCPerm = upload(L.cscPerm),
+                dMask = holes > 0 ? upload(L.blockMask) : 0, dX = upload(x), dDy = upload(dy), gw1 = upload(poison),
+                gw2 = upload(splits > 1 ? zeros : poison), gb1 = upload(gbPoison), gb2 = upload(gbPoison), dx1 = upload(dx0),
+                dx2 = upload(dx0), nul = 0;
+    int out = L.out, in = L.in, izero = 0, one = 1, mode = holes > 0 ? 1 : 0, edges = L.edges, reluX = 1;
+    long long sW = (long long)outPer * inPer, zero = 0;
+    // the kernels grouped_backward replaces
+    void* rs[] = {&out, &batch, &dDy, (void*)&ldy, &gb1};
+    launch("row_sum", (out + 7) / 8, 1, 1, 256, rs);
+    void* nt[] = {&outPer, &inPer, &batch, &dDy, (void*)&ldy, &zero, &dOut, &outPer, &dX, (void*)&ldx, &zero, &dIn, &inPer,
+                  &gw1, &inPer, &sW, &nul, &izero, &dMask, &nul, &nul, &mode};
+    launch("gemm_nt", (inPer + 63) / 64, (outPer + 63) / 64, G, 256, nt);
+    CUdeviceptr ge1 = gw1 + 4ull * L.blockTotal, dEv = dW + 4ull * L.blockTotal;
+    void* eg[] = {&edges, &batch, &dRow, &dCol, &dX, (void*)&ldx, &dDy, (void*)&ldy, &ge1};
+    if (edges > 0) launch("edge_grad", (edges + 7) / 8, 1, 1, 256, eg);
+    void* tn[] = {&inPer, &batch, &outPer, &dW, &inPer, &sW, &nul, &izero, &dDy, (void*)&ldy, &zero, &dOut, &outPer,
+                  &dx1, (void*)&lddx, &zero, &dIn, &inPer, &nul, &nul, &nul, &izero};
+    launch("gemm_tn", (batch + 63) / 64, (inPer + 63) / 64, G, 256, tn);
+    void* sp[] = {&in, &batch, &dCP, &dCR, &dCPerm, &dEv, &dDy, (void*)&ldy, &nul, &dx1, (void*)&lddx, &one, &izero};
+    launch("spmm_rows", (in + 3) / 4, (batch + 127) / 128, 1, 128, sp);
+    void* rb[] = {&in, &batch, &dX, (void*)&ldx, &dx1, (void*)&lddx};
+    launch("relu_backward", 64, 1, 1, 256, rb);
+    // the fused launch
+    CUdeviceptr dxArg = withDx ? dx2 : 0;
+    void* gbk[] = {&G, &outPer, &inPer, &batch, &splits, &dW, &dOut, &dIn, &dPtr, &dCol, &dCP, &dCR, &dCPerm, &dX, (void*)&ldx,
+                   &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX};
+    const int blocks = G * ((outPer + 63) / 64) * ((inPer + 63) / 64) * splits + (out + 31) / 32 +
+                       (withDx ? G * ((inPer + 63) / 64) * ((batch + 63) / 64) : 0);
+    launch("grouped_backward", blocks, 1, 1, 256, gbk);
+    std::vector<float> GW1 = download<float>(gw1, packed), GW2 = download<float>(gw2, packed), GB2 = download<float>(gb2, out),
+                       DX1 = download<float>(dx1, dx0.size()), DX2 = download<float>(dx2, dx0.size());
+    if (withDx) same_bits("layer-backward", DX2, DX1, "dx (against gemm_tn + spmm_rows + relu_backward)");
+    else same_bits("layer-backward", DX2, dx0, "dx (not asked for)");
+    if (splits == 1)
+        same_bits("layer-backward", std::vector<float>(GW2.begin(), GW2.begin() + L.blockTotal),
+                  std::vector<float>(GW1.begin(), GW1.begin() + L.blockTotal), "block gradient (against gemm_nt)");
+    double worstW = 0, worstB = 0, worstX = 0;
+    for (int k = 0; k < L.blockTotal; k++) {
+        const int g = k / (outPer * inPer), m = k / inPer % outPer, n = k % inPer;
+        const int o = L.outList[g * outPer + m], i = L.inList[g * inPer + n];
+        double want = 0;
+        if (L.blockMask[k]) for (int b = 0; b < batch; b++) want += (double)dy[(size_t)o * ldy + b] * x[(size_t)i * ldx + b];
+        worstW = std::max(worstW, rel(GW2[k], want));
+    }
+    for (int e = 0; e < L.edges; e++) {
+        double want = 0;
+        for (int b = 0; b < batch; b++) want += (double)dy[(size_t)L.row[e] * ldy + b] * x[(size_t)L.col[e] * ldx + b];
+        worstW = std::max(worstW, rel(GW2[L.blockTotal + e], want));
+    }
+    for (int o = 0; o < L.out; o++) {
+        double want = 0;
+        for (int b = 0; b < batch; b++) want += dy[(size_t)o * ldy + b];
+        worstB = std::max(worstB, rel(GB2[o], want));
+    }
+    for (int i = 0; i < L.in && withDx; i++)
+        for (int b = 0; b < batch; b++) {
+            double want = 0;
+            for (int o = 0; o < L.out; o++) want += L.weight(o, i) * dy[(size_t)o * ldy + b];
+            if (x[(size_t)i * ldx + b] <= 0) want = 0;
+            worstX = std::max(worstX, rel(DX2[(size_t)i * lddx + b], want));
+        }
+    const double tolK = 4e-6 * std::sqrt((double)std::max(1, batch)) * 4, tolX = 4e-6 * std::sqrt((double)L.out) * 4;
+    if (worstW > tolK || worstB > tolK || worstX > tolX)
+        die("layer-backward", "relative errors: weights " + std::to_string(worstW) + ", bias " + std::to_string(worstB) +
+                                  ", input " + std::to_string(worstX));
+    printf("  grouped_backward G=%d %dx%d batch %d edges %d splits %d dx %d: max rel err weights %.2e bias %.2e input %.2e\n", G,
+           L.out, L.in, batch, L.edges, splits, withDx, worstW, worstB, worstX);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -211,7 +396,8 @@ int main(int argc, char** argv) {
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
     // an emulation image naming the kernels we launch (the fatbin path is the backend's)
-    const char image[] = "G2GEMU1\nspmm_rows\0spmm_tiled\0edge_grad\0edge_grad_tiled\0gemm_nt\0gemm_nt_splitk\0";
+    const char image[] = "G2GEMU1\nspmm_rows\0spmm_tiled\0edge_grad\0edge_grad_tiled\0gemm_nt\0gemm_nt_splitk\0gemm_nn\0gemm_tn\0"
+                         "row_sum\0relu_backward\0grouped_forward\0grouped_backward\0";
     if (CUresult r = cuModuleLoadData(&g_mod, image)) die(c, "module: " + why(r));
     if (c == "spmm-tiled") {
         spmm_case(77, 300, 45, 0.08, false, 0, 1);   // forward form: 3 slices, partial tiles
@@ -227,6 +413,17 @@ int main(int argc, char** argv) {
         for (int mode = 0; mode < 3; mode++)
             for (int splits : {1, 3, 7}) gemm_case(70, 50, 300, 3, mode, splits);
         gemm_case(16, 16, 17, 2, 0, 5);  // more splits than 16-wide k tiles: empty splits add nothing
+    } else if (c == "layer-forward") {
+        layer_forward_case(8, 128, 64, 96, 0.15, 0.0, 1);   // full blocks, 2 column tiles (one partial)
+        layer_forward_case(3, 70, 45, 33, 0.2, 0.3, 0);    // odd tiles, holes, no ReLU
+        layer_forward_case(4, 16, 40, 7, 0.0, 0.1, 1);     // no inter-group edge at all
+        layer_forward_case(2, 33, 80, 130, 0.05, 0.0, 1);  // 5 slices of x, 3 column tiles
+    } else if (c == "layer-backward") {
+        layer_backward_case(8, 128, 64, 96, 0.15, 0.0, 1, 1);
+        layer_backward_case(3, 70, 45, 33, 0.2, 0.3, 1, 1);
+        layer_backward_case(3, 70, 45, 200, 0.2, 0.3, 3, 1);  // split-K over the batch into a zeroed gw
+        layer_backward_case(4, 16, 40, 7, 0.0, 0.1, 2, 0);    // no edges, weight gradient only
+        layer_backward_case(2, 33, 80, 0, 0.1, 0.0, 1, 1);    // empty batch: zero gradients
     } else {
         die(c, "unknown case");
     }

@@ -55,10 +55,12 @@ class EmulatorSelfTest {
 
     /**
      * Issue 12's kernels against C++ references and the kernels they replace (kernel_parity.cc):
-     * spmm_tiled bit-identical to spmm_rows; edge_grad_tiled and gemm_nt_splitk within fp32 tolerance.
+     * spmm_tiled bit-identical to spmm_rows; edge_grad_tiled and gemm_nt_splitk within fp32 tolerance;
+     * the fused layer kernels (layer.cu) bit-identical to the launches they replace where the
+     * summation order is the same, within fp32 tolerance of double sums everywhere.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk"})
+    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk", "layer-forward", "layer-backward"})
     void kernelParity(String kase) throws Exception {
         System.out.print(run("kernel-parity", kase, Map.of()));
     }
