@@ -9,6 +9,9 @@
 //                     dx[i][b] = (W^T dy)[i][b], times [x[i][b] > 0] when reluX       when dx != 0
 // for b < batch; out = G*outPer, in = G*inPer. dy is already through the layer's own ReLU.
 // Layout: feature-major activations (units x batch, row stride ld) as everywhere.
+// A dense layer is the same with groups = 1, null unit lists (identity) and no edges (null
+// rowPtr/colPtr): the backend uses that for small dense layers (the output head, the patch
+// encoder), where a bias or ReLU launch of its own would cost more than the product.
 //
 // How (256 threads per block):
 // - grouped_forward: a block owns a 64-unit x 64-column tile of one group's outputs. The block
@@ -39,6 +42,10 @@
 #define EDGE_SLICE 64      // x rows per edge-gradient slice
 
 // One block's shared memory; the roles of a launch use it one after another or alone.
+// Unit lists may be null (identity: a dense layer).
+__device__ __forceinline__ const int* units_of(const int* list, size_t offset) { return list ? list + offset : nullptr; }
+__device__ __forceinline__ int unit_at(const int* list, size_t k) { return list ? list[k] : (int)k; }
+
 union LayerSmem {
     GemmSmem gemm;
     float slice[LAYER_SLICE][GEMM_BN];
@@ -49,7 +56,8 @@ union LayerSmem {
 };
 
 // eacc[i][j] = sum_{e in ptr[unit_i]..ptr[unit_i+1]) vals[perm ? perm[e] : e] * src[idx[e]][n0+tx+16j]
-// for this thread's 4 units (unit_i < 0: none), in edge order from 0. idx ascending within a unit.
+// for this thread's 4 units (unit_i < 0: none), in edge order from 0. idx ascending within a unit;
+// ptr null: no edges.
 // The block walks src in LAYER_SLICE-row slices (columns n0..n0+63) held in shared memory and
 // every thread consumes its units' edges that fall in the slice. Every thread of the block calls
 // it (barriers inside); the slice loads are skipped when no unit of the tile has an edge.
@@ -63,8 +71,8 @@ __device__ __forceinline__ void stream_edges(
     bool mine = false;
 #pragma unroll
     for (int i = 0; i < 4; i++) {
-        cur[i] = unit[i] >= 0 ? ptr[unit[i]] : 0;
-        end[i] = unit[i] >= 0 ? ptr[unit[i] + 1] : 0;
+        cur[i] = ptr && unit[i] >= 0 ? ptr[unit[i]] : 0;
+        end[i] = ptr && unit[i] >= 0 ? ptr[unit[i] + 1] : 0;
         mine |= cur[i] < end[i];
 #pragma unroll
         for (int j = 0; j < 4; j++) eacc[i][j] = 0.f;
@@ -112,12 +120,12 @@ extern "C" __global__ void __launch_bounds__(256) grouped_forward(
     const int in = groups * inPer;
     float acc[4][4], eacc[4][4];
     gemm_accumulate<false, false>(acc, sm.gemm, outPer, batch, m0, n0, 0, inPer,
-                                  w + (size_t)z * outPer * inPer, inPer, nullptr, x, ldx, inList + (size_t)z * inPer);
+                                  w + (size_t)z * outPer * inPer, inPer, nullptr, x, ldx, units_of(inList, (size_t)z * inPer));
     int unit[4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         const int m = m0 + ty + 16 * i;
-        unit[i] = m < outPer ? outList[(size_t)z * outPer + m] : -1;
+        unit[i] = m < outPer ? unit_at(outList, (size_t)z * outPer + m) : -1;
     }
     stream_edges(eacc, sm, &anyFlag, unit, n0, batch, rowPtr, col, nullptr,
                  w + (size_t)groups * outPer * inPer, x, ldx, in);
@@ -151,7 +159,7 @@ __device__ __forceinline__ void backward_weight_tile(
     const int kBegin = s * kPer, kEnd = min(batch, kBegin + kPer);
     float acc[4][4];
     gemm_accumulate<false, true>(acc, sm.gemm, outPer, inPer, m0, n0, kBegin, kEnd,
-                                 dy, lddy, outList + (size_t)z * outPer, x, ldx, inList + (size_t)z * inPer);
+                                 dy, lddy, units_of(outList, (size_t)z * outPer), x, ldx, units_of(inList, (size_t)z * inPer));
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     const size_t base = (size_t)z * outPer * inPer;
 #pragma unroll
@@ -185,14 +193,14 @@ __device__ __forceinline__ void backward_edge_rows(
 #pragma unroll
     for (int j = 0; j < 4; j++) {
         const int r = r0 + warp * 4 + j;
-        first[j] = r < rows ? ptr[r] : 0;
-        end[j] = r < rows ? ptr[r + 1] : 0;
+        first[j] = ptr && r < rows ? ptr[r] : 0;
+        end[j] = ptr && r < rows ? ptr[r + 1] : 0;
         if (batch == 0)  // no chunk below: the gradients are 0
             for (int e = first[j] + lane; e < end[j]; e += 32) ge[e] = 0.f;
     }
     // block-uniform: whether any row of the block has an edge (the x slices are skipped otherwise)
     const int rLast = min(rows, r0 + EDGE_ROWS);
-    const bool edges = r0 < rows && ptr[r0] < ptr[rLast];
+    const bool edges = ptr && r0 < rows && ptr[r0] < ptr[rLast];
     for (int b0 = 0; b0 < batch; b0 += EDGE_COLS) {
         const int b = b0 + lane;
         __syncthreads();  // the previous chunk's tiles are no longer read
@@ -263,12 +271,12 @@ __device__ __forceinline__ void backward_input_tile(
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     float acc[4][4], eacc[4][4];
     gemm_accumulate<true, false>(acc, sm.gemm, inPer, batch, m0, n0, 0, outPer,
-                                 w + (size_t)z * outPer * inPer, inPer, nullptr, dy, lddy, outList + (size_t)z * outPer);
+                                 w + (size_t)z * outPer * inPer, inPer, nullptr, dy, lddy, units_of(outList, (size_t)z * outPer));
     int unit[4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         const int m = m0 + ty + 16 * i;
-        unit[i] = m < inPer ? inList[(size_t)z * inPer + m] : -1;
+        unit[i] = m < inPer ? unit_at(inList, (size_t)z * inPer + m) : -1;
     }
     stream_edges(eacc, sm, anyFlag, unit, n0, batch, colPtr, cscRow, cscPerm,
                  w + (size_t)groups * outPer * inPer, dy, lddy, groups * outPer);

@@ -268,7 +268,8 @@ void same_bits(const char* c, const std::vector<float>& got, const std::vector<f
 }
 
 // grouped_forward against gemm_nn + spmm_rows (bit for bit) and a double-precision W x + b.
-void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int relu) {
+// dense: G = 1, no edges, and the fused kernel gets null unit lists and edge arrays (a dense layer).
+void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int relu, bool dense = false) {
     Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
     const int ldx = batch + 3, ldy = batch + 2;
     std::vector<float> x = randoms((size_t)L.in * ldx), bias = randoms(L.out), y0 = randoms((size_t)L.out * ldy);
@@ -282,7 +283,8 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
     int out = L.out;
     void* s[] = {&out, &batch, &dPtr, &dCol, &nul, &dEv, &dX, (void*)&ldx, &dB, &dY1, (void*)&ldy, &accumulate, &relu};
     launch("spmm_rows", (out + 3) / 4, (batch + 127) / 128, 1, 128, s);
-    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &dOut, &dIn, &dPtr, &dCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu};
+    CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol;
+    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &fOut, &fIn, &fPtr, &fCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu};
     launch("grouped_forward", (batch + 63) / 64, (outPer + 63) / 64, G, 256, f);
     std::vector<float> Y1 = download<float>(dY1, y0.size()), Y2 = download<float>(dY2, y0.size());
     same_bits("layer-forward", Y2, Y1, "y (against gemm_nn + spmm_rows)");
@@ -308,7 +310,7 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
 // grouped_backward (one launch) against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
 // relu_backward, and against double-precision sums: dx and (splits 1) the block gradients bit for
 // bit, edge and bias gradients within fp32 tolerance (other summation orders).
-void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int splits, int withDx) {
+void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int splits, int withDx, bool dense = false) {
     Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
     const int ldx = batch + 1, ldy = batch + 4, lddx = batch + 2;
     std::vector<float> x = randoms((size_t)L.in * ldx), dy = randoms((size_t)L.out * ldy), dx0 = randoms((size_t)L.in * lddx);
@@ -340,7 +342,9 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     launch("relu_backward", 64, 1, 1, 256, rb);
     // the fused launch
     CUdeviceptr dxArg = withDx ? dx2 : 0;
-    void* gbk[] = {&G, &outPer, &inPer, &batch, &splits, &dW, &dOut, &dIn, &dPtr, &dCol, &dCP, &dCR, &dCPerm, &dX, (void*)&ldx,
+    CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol, fCP = dense ? 0 : dCP,
+                fCR = dense ? 0 : dCR, fCPerm = dense ? 0 : dCPerm;
+    void* gbk[] = {&G, &outPer, &inPer, &batch, &splits, &dW, &fOut, &fIn, &fPtr, &fCol, &fCP, &fCR, &fCPerm, &dX, (void*)&ldx,
                    &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX};
     const int blocks = G * ((outPer + 63) / 64) * ((inPer + 63) / 64) * splits + (out + 31) / 32 +
                        (withDx ? G * ((inPer + 63) / 64) * ((batch + 63) / 64) : 0);
@@ -418,12 +422,16 @@ int main(int argc, char** argv) {
         layer_forward_case(3, 70, 45, 33, 0.2, 0.3, 0);    // odd tiles, holes, no ReLU
         layer_forward_case(4, 16, 40, 7, 0.0, 0.1, 1);     // no inter-group edge at all
         layer_forward_case(2, 33, 80, 130, 0.05, 0.0, 1);  // 5 slices of x, 3 column tiles
+        layer_forward_case(1, 10, 150, 70, 0.0, 0.0, 0, true);  // a dense head: null lists, no edges
+        layer_forward_case(1, 32, 49, 300, 0.0, 0.0, 1, true);  // the patch encoder's shape
     } else if (c == "layer-backward") {
         layer_backward_case(8, 128, 64, 96, 0.15, 0.0, 1, 1);
         layer_backward_case(3, 70, 45, 33, 0.2, 0.3, 1, 1);
         layer_backward_case(3, 70, 45, 200, 0.2, 0.3, 3, 1);  // split-K over the batch into a zeroed gw
         layer_backward_case(4, 16, 40, 7, 0.0, 0.1, 2, 0);    // no edges, weight gradient only
         layer_backward_case(2, 33, 80, 0, 0.1, 0.0, 1, 1);    // empty batch: zero gradients
+        layer_backward_case(1, 10, 150, 70, 0.0, 0.0, 1, 1, true);   // a dense head: null lists, no edges
+        layer_backward_case(1, 32, 49, 1100, 0.0, 0.0, 2, 0, true);  // the encoder's weight gradient, split-K
     } else {
         die(c, "unknown case");
     }

@@ -64,6 +64,21 @@ public interface Backend extends AutoCloseable {
     void reluBackward(Tensor y, Tensor dy, int batch);
 
     /**
+     * A layer's whole backward pass: {@link #weightGrad} into gw, gb; then, when dx is not null,
+     * {@link #backwardInput} into dx and, when reluX, {@link #reluBackward} of dx through x (x is
+     * then the ReLU output of the layer below). Exactly those three calls, in that order, by
+     * default; a device backend overrides it to queue fewer, fused launches with the same result.
+     */
+    default void layerBackward(LayerPlan p, Tensor w, Tensor x, Tensor dy, Tensor gw, Tensor gb, Tensor dx, boolean reluX,
+                               int batch) {
+        weightGrad(p, x, dy, gw, gb, batch);
+        if (dx != null) {
+            backwardInput(p, w, dy, dx, batch);
+            if (reluX) reluBackward(x, dx, batch);
+        }
+    }
+
+    /**
      * Mean softmax cross-entropy over the batch: writes dlogits = (softmax - onehot) / batch
      * (when dlogits is not null) and adds the summed loss to stats[0] and the number of
      * correct argmax predictions to stats[1]. stats is a vector of at least 2.

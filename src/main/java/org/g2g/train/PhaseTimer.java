@@ -41,5 +41,11 @@ public final class PhaseTimer implements DstClock {
 
     public long nanos(Phase p) { return nanos[p.ordinal()]; }
 
+    /**
+     * True in the profiler's mode: phases are then timed one by one, so work that a device would
+     * fuse across phases (a layer's weight and input gradients) is queued phase by phase.
+     */
+    public boolean waitsForDevice() { return sync; }
+
     public void reset() { java.util.Arrays.fill(nanos, 0); current = null; }
 }

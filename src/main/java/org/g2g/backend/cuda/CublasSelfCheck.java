@@ -18,7 +18,8 @@ final class CublasSelfCheck {
      * test here can prove. Returns null when cuBLAS agrees, else what went wrong.
      */
     static String run(CudaBackend be, CudaContext ctx) {
-        final int out = 13, in = 21, batch = 7;
+        // more outputs than LayerKernels.SMALL_DENSE: smaller dense layers never go to cuBLAS
+        final int out = LayerKernels.SMALL_DENSE + 3, in = 21, batch = 7;
         Random rng = new Random(20260);
         float[] w = new float[out * in], x = new float[in * batch], dy = new float[out * batch];
         for (float[] a : new float[][] {w, x, dy}) for (int k = 0; k < a.length; k++) a[k] = rng.nextFloat() * 2 - 1;

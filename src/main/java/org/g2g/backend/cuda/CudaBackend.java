@@ -215,6 +215,22 @@ public final class CudaBackend implements Backend, KernelTimes {
     }
 
     @Override
+    public void layerBackward(LayerPlan p, Tensor w, Tensor x, Tensor dy, Tensor gw, Tensor gb, Tensor dx, boolean reluX,
+                              int batch) {
+        CudaPlan plan = cplan(p);
+        PackedLayout l = plan.layout;
+        CudaTensor W = dev(w), X = dev(x), DY = dev(dy), GW = dev(gw), GB = dev(gb), DX = dx == null ? null : dev(dx);
+        checkPacked(plan, w);
+        checkPacked(plan, gw);
+        checkBatch(x, l.in, batch, "layerBackward x");
+        checkBatch(dy, l.out, batch, "layerBackward dy");
+        if (dx != null) checkBatch(dx, l.in, batch, "layerBackward dx");
+        if (gb.size() < l.out) throw new IllegalArgumentException("layerBackward: bias gradient too short");
+        open();
+        layers.layerBackward(plan, W, X, DY, GW, GB, DX, reluX, batch, () -> reluBackward(x, dx, batch));
+    }
+
+    @Override
     public void reluBackward(Tensor y, Tensor dy, int batch) {
         CudaTensor Y = dev(y), DY = dev(dy);
         if (y.rows != dy.rows || batch > y.cols || batch > dy.cols) throw new IllegalArgumentException("reluBackward: shape mismatch");

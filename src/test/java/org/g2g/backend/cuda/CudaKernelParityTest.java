@@ -184,6 +184,62 @@ class CudaKernelParityTest {
         }
     }
 
+    static Stream<Arguments> fusedCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Object[] c : TestMasks.cases(2025)) out.add(Arguments.of(c[0], c[1]));
+        out.add(Arguments.of("dense head 10x150 (layer.cu)", Mask.dense(10, 150)));
+        out.add(Arguments.of("dense 80x50 (cuBLAS)", Mask.dense(LayerKernels.SMALL_DENSE + 16, 50)));
+        return out.stream();
+    }
+
+    /**
+     * layerBackward (one fused launch where layer.cu takes the layer) gives exactly what its three
+     * calls give one by one (weightGrad, backwardInput, reluBackward through x), and the reference's
+     * values; batch 1100 splits the block weight gradient over the batch (atomic partial sums:
+     * the reference's tolerance instead of bit identity).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fusedCases")
+    void layerBackwardIsItsThreeCalls(String name, Mask m) {
+        Random rng = new Random(name.hashCode() + 1);
+        for (int batch : new int[] {1, 37, 300, 1100}) {
+            float[] w = rand(rng, m.out * m.in), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
+            RefLayer want = reference(m, w, new float[m.out], x, dy, batch);
+            RefLayer scale = reference(m, abs(w), new float[m.out], abs(x), abs(dy), batch);
+            float[] wantDx = want.dx().clone();
+            for (int k = 0; k < wantDx.length; k++) if (x[k] <= 0) wantDx[k] = 0;
+            String what = name + " batch " + batch;
+            try (LayerPlan p = custom.plan(m);
+                 Tensor W = custom.vector(p.packedSize()); Tensor X = upload(custom, x, m.in, batch);
+                 Tensor DY = upload(custom, dy, m.out, batch);
+                 Tensor DX1 = upload(custom, null, m.in, batch); Tensor DX2 = upload(custom, null, m.in, batch);
+                 Tensor GW1 = custom.vector(p.packedSize()); Tensor GB1 = custom.vector(m.out);
+                 Tensor GW2 = custom.vector(p.packedSize()); Tensor GB2 = custom.vector(m.out)) {
+                custom.pack(p, w, W);
+                for (Tensor t : new Tensor[] {GW1, GW2}) custom.write(t, nan(p.packedSize()));
+                for (Tensor t : new Tensor[] {GB1, GB2}) custom.write(t, nan(m.out));
+                custom.weightGrad(p, X, DY, GW1, GB1, batch);
+                custom.backwardInput(p, W, DY, DX1, batch);
+                custom.reluBackward(X, DX1, batch);
+                long l0 = custom.launches();
+                custom.layerBackward(p, W, X, DY, GW2, GB2, DX2, true, batch);
+                long launches = custom.launches() - l0;
+                float[] dx1 = download(custom, DX1, batch, what), dx2 = download(custom, DX2, batch, what + " fused");
+                assertBound(wantDx, scale.dx(), dx2, what + " fused input gradient");
+                assertBound(want.gw(), scale.gw(), custom.unpack(p, GW2), what + " fused weight gradient");
+                assertBound(want.gb(), scale.gb(), custom.read(GB2), what + " fused bias gradient");
+                if (batch < 1024) {
+                    assertArrayEquals(dx1, dx2, what + ": input gradient");
+                    assertArrayEquals(custom.read(GW1), custom.read(GW2), what + ": weight gradient");
+                    assertArrayEquals(custom.read(GB1), custom.read(GB2), what + ": bias gradient");
+                }
+                PackedLayout l = ((CudaPlan) p).layout;
+                boolean fused = l.kind == PackedLayout.Kind.GROUPED || (l.kind == PackedLayout.Kind.DENSE && l.out <= LayerKernels.SMALL_DENSE);
+                if (fused) assertEquals(1, launches, what + ": one launch for the layer's backward");
+            }
+        }
+    }
+
     @Test
     void correlationMatchesReference() {
         Random rng = new Random(11);
