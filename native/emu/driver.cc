@@ -2,7 +2,8 @@
 // backend calls (README.md lists them), implemented on the CPU.
 //
 // Device: one "GPU" named "CPU emulation (g2g libcuda emulator)", compute capability 9.0,
-// driver version 13.0. Device memory is host memory (see alloc below: guard page after each
+// driver version 13.0 (G2G_EMU_DEVICES=N: N such devices, each with its primary context, sharing
+// one memory pool and the one device thread - enough to check that work goes to the device named). Device memory is host memory (see alloc below: guard page after each
 // block, poisoned with 0xFF, quarantined after free). Work queued on a stream (launches, async
 // copies and fills, event records, cuBLAS/cuSPARSE calls of the fake libraries) runs on one
 // device thread, in stream order, and only when the host waits for it: a stream/event/context
@@ -12,7 +13,7 @@
 // A failure inside device work (fault, divergent barrier, deadlock, a library operand outside
 // its allocation) prints one line, is sticky like a GPU's, and every later call returns it.
 //
-// Environment: G2G_EMU_DEVICES=0 (no device: cuInit says CUDA_ERROR_NO_DEVICE),
+// Environment: G2G_EMU_DEVICES=0 (no device: cuInit says CUDA_ERROR_NO_DEVICE; N: N devices, at most 8),
 // G2G_EMU_MEMORY_MB (device memory, default 16384; beyond it cuMemAlloc says out of memory),
 // G2G_EMU_REPORT=1 (launches, allocations and leaks printed at exit),
 // G2G_CUDA_EMULATION=host-only (kernels and library calls are checked and counted, not run),
@@ -104,7 +105,8 @@ struct StreamObj {
     unsigned flags = 0;                  // 1 = CU_STREAM_NON_BLOCKING
     std::deque<emu::Cmd> queue;          // queued, not yet handed to the device thread
     std::shared_ptr<emu::Graph> capture; // set while capturing
-    int capture_mode = 0;
+    int capture_mode = 0;                // 0 global, 1 thread-local, 2 relaxed
+    std::thread::id capture_thread;      // who began the capture (thread-local mode restricts only it)
     bool capture_invalid = false;
 };
 struct Event { bool recorded = false, done = false; std::chrono::steady_clock::time_point t; StreamObj* stream = nullptr; };
@@ -128,7 +130,7 @@ struct Globals {
     std::string sticky_msg;
     std::mutex msg_mu;                   // last_msg: the last failed call's diagnostic
     std::string last_msg;
-    Ctx primary;
+    Ctx primary[8];                      // one primary context per emulated device (G2G_EMU_DEVICES, at most 8)
     StreamObj null_stream;
     std::set<StreamObj*> streams;
     std::map<std::string, KernelStats> stats;
@@ -166,7 +168,8 @@ size_t env_size(const char* name, size_t dflt) {
 void report();
 
 void configure() {
-    G.devices = static_cast<int>(env_size("G2G_EMU_DEVICES", 1));
+    G.devices = static_cast<int>(std::min<size_t>(env_size("G2G_EMU_DEVICES", 1), 8));
+    for (int i = 0; i < 8; i++) G.primary[i].device = i;
     G.limit = env_size("G2G_EMU_MEMORY_MB", 16384) << 20;
     const char* e = getenv("G2G_CUDA_EMULATION");
     G.host_only = e && strcmp(e, "host-only") == 0;
@@ -229,16 +232,26 @@ CUresult wait_device(std::unique_lock<std::mutex>& lock) {
     return G.sticky;
 }
 
+// Whether a capture forbids the calling thread's synchronous calls, as the real driver decides:
+// a global-mode capture forbids them on every thread, a thread-local one only on the thread that
+// began it (so K runs of one process may capture their own streams while the others copy,
+// allocate and synchronise), a relaxed one on none.
+bool restricts_caller(const StreamObj* s) {
+    if (!s->capture) return false;
+    if (s->capture_mode == 0) return true;
+    return s->capture_mode == 1 && s->capture_thread == std::this_thread::get_id();
+}
+
 bool capturing_any() {
-    for (StreamObj* s : G.streams) if (s->capture && s->capture_mode != 2) return true;
+    for (StreamObj* s : G.streams) if (restricts_caller(s)) return true;
     return false;
 }
 
-// A synchronous operation while a stream is being captured (global/thread-local mode) is not
-// allowed and invalidates the capture, as with the real driver.
+// A synchronous operation while a stream is being captured (global mode, or thread-local mode on
+// the capturing thread) is not allowed and invalidates the capture, as with the real driver.
 CUresult refuse_during_capture(const char* what) {
     for (StreamObj* s : G.streams)
-        if (s->capture && s->capture_mode != 2) {
+        if (restricts_caller(s)) {
             s->capture_invalid = true;
             return fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED,
                         std::string(what) + " while a stream is being captured: not allowed (capture invalidated)");
@@ -497,20 +510,20 @@ API CUresult cuInit(unsigned flags) {
 
 API CUresult cuDeviceGetCount(int* n) {
     NEED_INIT();
-    *n = 1;
+    *n = G.devices;
     return CUDA_SUCCESS;
 }
 
 API CUresult cuDeviceGet(CUdevice* d, int ordinal) {
     NEED_INIT();
-    if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
-    *d = 0;
+    if (ordinal < 0 || ordinal >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
+    *d = ordinal;
     return CUDA_SUCCESS;
 }
 
 API CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
     NEED_INIT();
-    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (d < 0 || d >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
     if (!name || len <= 0) return CUDA_ERROR_INVALID_VALUE;
     snprintf(name, len, "%s", DEVICE_NAME);
     return CUDA_SUCCESS;
@@ -518,14 +531,14 @@ API CUresult cuDeviceGetName(char* name, int len, CUdevice d) {
 
 API CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice d) {
     NEED_INIT();
-    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (d < 0 || d >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
     *bytes = G.limit;
     return CUDA_SUCCESS;
 }
 
 API CUresult cuDeviceGetAttribute(int* v, int attr, CUdevice d) {
     NEED_INIT();
-    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (d < 0 || d >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
     switch (attr) {
         case 1: *v = 1024; break;                         // max threads per block
         case 2: case 3: *v = 1024; break;                 // max block dim x, y
@@ -548,25 +561,25 @@ API CUresult cuDeviceGetAttribute(int* v, int attr, CUdevice d) {
 
 API CUresult cuDevicePrimaryCtxRetain(CUcontext* c, CUdevice d) {
     NEED_INIT();
-    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (d < 0 || d >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
     std::lock_guard<std::mutex> lock(G.mu);
-    G.primary.refs++;
-    *c = &G.primary;
+    G.primary[d].refs++;
+    *c = &G.primary[d];
     return CUDA_SUCCESS;
 }
 
 API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
     NEED_INIT();
-    if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (d < 0 || d >= G.devices) return CUDA_ERROR_INVALID_DEVICE;
     std::lock_guard<std::mutex> lock(G.mu);
-    if (G.primary.refs <= 0) return fail(CUDA_ERROR_INVALID_CONTEXT, "cuDevicePrimaryCtxRelease: primary context not retained");
-    G.primary.refs--;
+    if (G.primary[d].refs <= 0) return fail(CUDA_ERROR_INVALID_CONTEXT, "cuDevicePrimaryCtxRelease: primary context not retained");
+    G.primary[d].refs--;
     return CUDA_SUCCESS;
 }
 
 API CUresult cuCtxSetCurrent(CUcontext c) {
     NEED_INIT();
-    if (c && c != &G.primary) return CUDA_ERROR_INVALID_CONTEXT;
+    if (c && (c < &G.primary[0] || c >= &G.primary[G.devices])) return CUDA_ERROR_INVALID_CONTEXT;
     t_current = c;
     return CUDA_SUCCESS;
 }
@@ -579,7 +592,7 @@ API CUresult cuCtxGetCurrent(CUcontext* c) {
 
 API CUresult cuCtxGetDevice(CUdevice* d) {
     NEED_CTX();
-    *d = 0;
+    *d = t_current->device;
     return CUDA_SUCCESS;
 }
 
@@ -974,6 +987,7 @@ API CUresult cuStreamBeginCapture_v2(CUstream h, int mode) {
     if (s->capture) return fail(CUDA_ERROR_ILLEGAL_STATE, "cuStreamBeginCapture: the stream is already capturing");
     s->capture = std::make_shared<emu::Graph>();
     s->capture_mode = mode;
+    s->capture_thread = std::this_thread::get_id();
     s->capture_invalid = false;
     return CUDA_SUCCESS;
 }

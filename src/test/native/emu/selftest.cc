@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cuda_emu.h"
@@ -183,6 +184,32 @@ int main(int argc, char** argv) {
         if (got != 7.f) return failed(c, "graph wrote " + std::to_string(got));
         cuStreamBeginCapture_v2(stream, 0);
         return expect(c, cuStreamSynchronize(stream), 900, "capture");
+    }
+    if (cs == "capture-modes") {  // thread-local capture restricts only its own thread; global restricts every thread
+        H other;
+        cuStreamCreate(&other, 1);
+        auto from_other_thread = [&] {  // a sibling run on another thread: allocate, copy, synchronise its stream
+            CUresult rr = 0;
+            std::thread t([&] {
+                cuCtxSetCurrent(ctx);
+                CUdeviceptr b = 0;
+                float x = 3.f;
+                if (!(rr = cuMemAlloc_v2(&b, 64)) && !(rr = cuMemcpyHtoD_v2(b, &x, 4)) && !(rr = cuStreamSynchronize(other)))
+                    rr = cuMemFree_v2(b);
+            });
+            t.join();
+            return rr;
+        };
+        H g;
+        cuStreamBeginCapture_v2(stream, 1);  // CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
+        if ((r = from_other_thread())) return failed(c, "thread-local capture refused another thread's calls: " + why(r));
+        if ((r = cuStreamEndCapture(stream, &g))) return failed(c, "thread-local capture invalidated by another thread: " + why(r));
+        cuStreamBeginCapture_v2(stream, 1);
+        CUdeviceptr b;
+        if ((r = cuMemAlloc_v2(&b, 64)) != 900) return failed(c, "cuMemAlloc on the capturing thread: got " + std::to_string(r));
+        cuStreamEndCapture(stream, &g);
+        cuStreamBeginCapture_v2(stream, 0);  // CU_STREAM_CAPTURE_MODE_GLOBAL
+        return expect(c, from_other_thread(), 900, "capture");
     }
     return failed(c, "unknown case");
 }

@@ -204,7 +204,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Bytes of device memory free for a new run, or -1 when numbers live in host memory (the Java
-     * heap); runs are sized against it before they allocate.
+     * heap); runs are sized against it before they allocate. When several runs of this process
+     * share the device, it is this run's share of it.
      */
     default long deviceMemoryFree() { return -1; }
 

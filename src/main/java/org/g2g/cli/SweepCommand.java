@@ -1,6 +1,7 @@
 package org.g2g.cli;
 
 import org.g2g.UserError;
+import org.g2g.config.DeviceSpec;
 import org.g2g.sweep.ClaimLock;
 import org.g2g.sweep.DryRun;
 import org.g2g.sweep.Grid;
@@ -45,8 +46,13 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Option(names = "--shard", paramLabel = "k/N", description = "run only shard k of N (k from 0), e.g. a job array's index")
     String shard;
 
-    @Option(names = "--parallel", paramLabel = "K", defaultValue = "1", description = "runs trained at once in this process (default: 1)")
-    int parallel;
+    @Option(names = "--parallel", paramLabel = "K",
+            description = "runs trained at once in this process (default: 1, or one per --devices entry); on a GPU each on its own stream")
+    Integer parallel;
+
+    @Option(names = "--devices", paramLabel = "LIST", split = ",",
+            description = "spread the --parallel runs over these devices, e.g. cuda:0,cuda:1 (worker w uses the (w mod n)-th); replaces each run's --device")
+    List<String> devices;
 
     @Option(names = "--heartbeat", paramLabel = "SECONDS", defaultValue = "10", description = "claim heartbeat period (default: 10)")
     double heartbeat;
@@ -81,7 +87,18 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
         if (!(heartbeat > 0) || !(staleAfter > 0)) throw new UserError("--heartbeat and --stale-after must be positive");
         ClaimLock.Settings claims = new ClaimLock.Settings(Duration.ofMillis((long) (heartbeat * 1000)),
                 Duration.ofMillis((long) (staleAfter * 1000)));
-        SweepRunner.Result r = new SweepRunner(g, dir, new SweepRunner.Options(sh, parallel, claims, System.out)).run();
+        List<DeviceSpec> devs = new java.util.ArrayList<>();
+        if (devices != null) {
+            for (String d : devices) {
+                try {
+                    devs.add(DeviceSpec.parse(d.trim()));
+                } catch (RuntimeException e) {
+                    throw new UserError("--devices: '" + d + "' is not cpu or cuda:N");
+                }
+            }
+        }
+        int k = parallel != null ? parallel : Math.max(1, devs.size());
+        SweepRunner.Result r = new SweepRunner(g, dir, new SweepRunner.Options(sh, k, claims, System.out, devs)).run();
         System.out.println("sweep " + g.spec.name() + ": " + r.finished() + " of " + r.total() + " runs finished; results: "
                 + dir.resolve("results.csv") + ", " + dir.resolve("summary.md"));
         if (!r.failed().isEmpty()) {

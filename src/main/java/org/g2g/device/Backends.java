@@ -33,6 +33,32 @@ public final class Backends {
         };
     }
 
+    /**
+     * Announces {@code runs} runs of this process training on {@code device} at once, until the
+     * handle is closed: on a GPU each run is then sized against its share of the device memory.
+     * Nothing to share on the CPU (the heap check covers it); auto means cuda:0 when it is used.
+     */
+    public static Share share(DeviceSpec device, int runs) {
+        if (device.kind() == DeviceSpec.Kind.CPU) return () -> { };
+        Runnable release = Cuda.shareDevice(device.ordinal(), runs);
+        return release::run;
+    }
+
+    /** Refuses (one line, naming the option) a CUDA device that is not usable or does not exist; opens nothing. */
+    public static void requireExists(DeviceSpec device, String option) {
+        if (device.kind() != DeviceSpec.Kind.CUDA) return;
+        CudaStatus s = Cuda.probe();
+        if (!s.usable()) throw new org.g2g.UserError(option + ": " + device + " is not usable: " + s.reason());
+        if (device.ordinal() >= s.gpus().size()) {
+            throw new org.g2g.UserError(option + ": " + device + " does not exist: " + s.gpus().size() + " CUDA device(s) found");
+        }
+    }
+
+    /** A device share announced with {@link #share}; closing it withdraws it. */
+    public interface Share extends AutoCloseable {
+        @Override void close();
+    }
+
     /** What `g2g devices` prints about CUDA: the driver and each GPU, or why CUDA is not usable, then the libraries. */
     public static List<String> cudaReport() {
         List<String> lines = new ArrayList<>();

@@ -1,8 +1,10 @@
 package org.g2g.sweep;
 
 import org.g2g.UserError;
+import org.g2g.config.DeviceSpec;
 import org.g2g.config.RunConfig;
 import org.g2g.data.DataLocator;
+import org.g2g.device.Backends;
 import org.g2g.io.AtomicFiles;
 import org.g2g.train.EpochMetrics;
 import org.g2g.train.RunRecorder;
@@ -41,9 +43,28 @@ import java.util.concurrent.Future;
  * claim that expires), so a sweep command returns when its shard is complete.
  */
 public final class SweepRunner {
-    public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console) {
+    /**
+     * How this process runs its share of the sweep: {@code parallel} workers, each training one run
+     * at a time; with {@code devices} given, worker w trains on devices[w mod n] (its runs' --device
+     * replaced), else every run on its own --device. K workers on one GPU each get their own
+     * stream, CUDA graphs and memory there, and are sized against a K-th of its memory.
+     */
+    public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console, List<DeviceSpec> devices) {
         public Options {
             if (parallel < 1) throw new UserError("--parallel " + parallel + ": must be at least 1");
+            devices = List.copyOf(devices);
+            for (DeviceSpec d : devices) {
+                if (d.kind() == DeviceSpec.Kind.AUTO) throw new UserError("--devices: name each device (cpu, cuda:N), not auto");
+            }
+        }
+
+        public Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console) {
+            this(shard, parallel, claims, console, List.of());
+        }
+
+        /** The device worker w trains on, or null when each run keeps its own --device. */
+        DeviceSpec deviceOf(int worker) {
+            return devices.isEmpty() ? null : devices.get(worker % devices.size());
         }
     }
 
@@ -72,6 +93,7 @@ public final class SweepRunner {
 
     /** Checks everything that can be checked before the first run: the directory, existing runs, the data. */
     void prepare() {
+        for (DeviceSpec d : o.devices()) Backends.requireExists(d, "--devices");
         RunRecorder.ensureWritable(dir);
         SweepState.underDirectoryLock(dir, () -> {
             if (Files.isRegularFile(dir.resolve(SweepState.STATE))) {
@@ -126,7 +148,8 @@ public final class SweepRunner {
         for (Grid.Point p : mine) if (done.contains(p.name())) progress.skippedFinished(p);
         progress.note(String.format(Locale.ROOT, "%s: %d runs%s in %s, %d finished already, %d worker%s",
                 grid.spec.name(), mine.size(), o.shard().n() > 1 ? " (shard " + o.shard() + " of " + grid.points.size() + ")" : "",
-                dir, finishedBefore, o.parallel(), o.parallel() == 1 ? "" : "s"));
+                dir, finishedBefore, o.parallel(), o.parallel() == 1 ? "" : "s")
+                + (o.devices().isEmpty() ? "" : " on " + o.devices().stream().map(DeviceSpec::toString).collect(java.util.stream.Collectors.joining(","))));
         SweepOutputs.refresh(grid, dir);
         Thread hook = new Thread(() -> { for (ClaimLock c : held) c.close(); }, "g2g-sweep-release-claims");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -135,9 +158,13 @@ public final class SweepRunner {
             t.setDaemon(true);
             return t;
         });
+        List<Backends.Share> shares = shareDevices();
         try {
             List<Future<?>> fs = new ArrayList<>();
-            for (int w = 0; w < o.parallel(); w++) fs.add(pool.submit(this::worker));
+            for (int w = 0; w < o.parallel(); w++) {
+                int worker = w;
+                fs.add(pool.submit(() -> worker(worker)));
+            }
             for (Future<?> f : fs) {
                 try {
                     f.get();
@@ -150,6 +177,7 @@ public final class SweepRunner {
                 }
             }
         } finally {
+            for (Backends.Share sh : shares) sh.close();
             pool.shutdownNow();
             try { Runtime.getRuntime().removeShutdownHook(hook); } catch (IllegalStateException ignored) { /* exiting */ }
         }
@@ -159,7 +187,24 @@ public final class SweepRunner {
         return new Result(mine.size(), fin, List.copyOf(failed));
     }
 
-    private void worker() {
+    /**
+     * Announces how many workers train on each device at once, so each run on a GPU is sized
+     * against its share of the memory: with --devices, the workers assigned to each; else all
+     * workers on every device the runs name (a worker may take any run).
+     */
+    private List<Backends.Share> shareDevices() {
+        Map<DeviceSpec, Integer> workers = new LinkedHashMap<>();
+        if (!o.devices().isEmpty()) {
+            for (int w = 0; w < o.parallel(); w++) workers.merge(o.deviceOf(w), 1, Integer::sum);
+        } else {
+            for (Grid.Point p : mine) workers.put(p.config().deviceSpec(), o.parallel());
+        }
+        List<Backends.Share> shares = new ArrayList<>();
+        workers.forEach((d, k) -> shares.add(Backends.share(d, k)));
+        return shares;
+    }
+
+    private void worker(int index) {
         String owner = ClaimLock.newOwner();
         try {
             long poll = Math.min(5000, Math.max(20, o.claims().heartbeat().toMillis()));
@@ -176,7 +221,7 @@ public final class SweepRunner {
                     try {
                         if (ResultsTable.finished(run)) { finish(p); continue; }
                         ran = true;
-                        if (!runOne(p, run, claim)) waiting = true;
+                        if (!runOne(p, run, claim, o.deviceOf(index))) waiting = true;
                     } finally {
                         claim.close();
                         held.remove(claim);
@@ -201,10 +246,11 @@ public final class SweepRunner {
         if (done.add(p.name())) progress.skippedFinished(p);
     }
 
-    /** Trains one claimed run; false when the claim was lost to another worker midway. */
-    private boolean runOne(Grid.Point p, Path run, ClaimLock claim) {
+    /** Trains one claimed run (on {@code device} when not null); false when the claim was lost to another worker midway. */
+    private boolean runOne(Grid.Point p, Path run, ClaimLock claim, DeviceSpec device) {
         boolean exists = Files.isRegularFile(run.resolve("config.json"));
         RunConfig c = p.config();
+        if (device != null) c = c.with(Map.of("device", device.toString()));
         if (c.threads() == 0 && o.parallel() > 1) {
             c = c.with(Map.of("threads", Math.max(1, Runtime.getRuntime().availableProcessors() / o.parallel())));
         }

@@ -90,7 +90,8 @@ public final class MemoryEstimate {
         }
         if (deviceFree >= 0 && need.deviceBytes() > deviceFree) {
             throw new UserError("this run needs about " + gib(need.deviceBytes()) + " of device memory, more than the "
-                    + gib(deviceFree) + " free on the device; use a smaller --hidden or --batch");
+                    + gib(deviceFree) + " free on the device for it (its share, when runs train on it at once); "
+                    + "use a smaller --hidden or --batch, or fewer --parallel runs");
         }
     }
 

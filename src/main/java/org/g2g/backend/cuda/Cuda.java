@@ -115,6 +115,20 @@ public final class Cuda {
     }
 
     /**
+     * Announces that {@code runs} runs of this process will train on GPU {@code ordinal} at once
+     * until the returned action is run, so each is sized against its share of the device's memory
+     * rather than all of it ({@link DeviceShares}). Never throws on a machine without CUDA.
+     */
+    public static Runnable shareDevice(int ordinal, int runs) {
+        return DeviceShares.plan(ordinal, runs);
+    }
+
+    /** How many runs of this process share GPU {@code ordinal} now (announced or open; at least 1). */
+    public static int sharers(int ordinal) {
+        return DeviceShares.sharers(ordinal);
+    }
+
+    /**
      * A CUDA backend on GPU {@code ordinal} with the given engine for inter-group edges
      * ("custom" or "cusparse"; null means custom). Throws UserError (one line) when CUDA is not
      * usable, the ordinal or engine is wrong, or the GPU runs out of memory.

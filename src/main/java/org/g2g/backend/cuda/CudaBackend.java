@@ -112,7 +112,9 @@ public final class CudaBackend implements Backend, KernelTimes {
 
     @Override public long deviceBytes() { return memory.liveBytes(); }
 
-    @Override public long deviceMemoryFree() { return memory.freeBytes(); }
+    @Override public long deviceMemoryFree() { return memory.shareBytes(); }
+
+    DeviceAllocator memory() { return memory; }
 
     /** Live allocations (for leak checks in tests). */
     public int liveAllocations() { return memory.liveCount(); }

@@ -14,6 +14,7 @@ import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,6 +37,14 @@ import jcuda.driver.JCudaDriver;
  * the device memory ({@link DeviceAllocator}). Every kernel launch goes through {@link #launch},
  * which can also time each launch with CUDA events for `g2g profile`. Closing it frees all
  * device memory, then the handles, the stream and the context, whatever failed on the way.
+ *
+ * <p>Several contexts may share one GPU in one process (`g2g sweep --parallel K`, `g2g profile
+ * --concurrent K`): each has its own stream, graphs, handles and memory on the GPU's shared
+ * primary context. The stream is non-blocking, so no run's work waits for the legacy default
+ * stream, where the synchronous copies of every run go: with blocking streams each host read of
+ * one run would be a barrier for all K (the legacy stream waits for every blocking stream). The
+ * price is that a synchronous host-to-device copy is no longer ordered before this stream's later
+ * work by itself (it may return before its DMA lands): {@link #afterHostCopy} orders it.
  */
 final class CudaContext implements AutoCloseable {
     private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
@@ -48,6 +57,10 @@ final class CudaContext implements AutoCloseable {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUevent startEvent = new CUevent(), stopEvent = new CUevent();
+    /** Recorded on the legacy stream after a synchronous upload; this stream waits for it. */
+    private final CUevent hostCopied = new CUevent();
+    /** The legacy default stream (handle 0), where synchronous copies run. */
+    private static final CUstream LEGACY = new CUstream();
     private boolean contextRetained, streamCreated, eventsCreated, closed;
     private int smCount = 1;
     private Kernels kernels;
@@ -69,15 +82,17 @@ final class CudaContext implements AutoCloseable {
             cuDeviceGet(device, ordinal);
             cuDevicePrimaryCtxRetain(context, device);
             contextRetained = true;
+            DeviceShares.opened(ordinal, memory);
             bind();
             int[] v = new int[1];
             cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
             smCount = Math.max(1, v[0]);
             kernels = new Kernels(fatbin);
-            cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT);
+            cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
             streamCreated = true;
             cuEventCreate(startEvent, CUevent_flags.CU_EVENT_DEFAULT);
             cuEventCreate(stopEvent, CUevent_flags.CU_EVENT_DEFAULT);
+            cuEventCreate(hostCopied, CUevent_flags.CU_EVENT_DISABLE_TIMING);
             eventsCreated = true;
             String[] why = new String[1];
             blas = Blas.create(stream, why);
@@ -191,6 +206,16 @@ final class CudaContext implements AutoCloseable {
 
     boolean isCapturing() { return capturing; }
 
+    /**
+     * Orders the synchronous host-to-device copies made so far before this stream's later work: a
+     * synchronous copy from pageable memory may return before its DMA completes, and it ran on
+     * the legacy stream, which a non-blocking stream does not wait for. No host wait.
+     */
+    void afterHostCopy() {
+        cuEventRecord(hostCopied, LEGACY);
+        cuStreamWaitEvent(stream, hostCopied, 0);
+    }
+
     void sync() {
         open();
         if (capturing) throw new IllegalStateException("sync while a training step is being captured into a CUDA graph");
@@ -245,12 +270,15 @@ final class CudaContext implements AutoCloseable {
             if (contextRetained) memory.freeAll();
         } catch (RuntimeException e) {
             errors.add(e);
+        } finally {
+            DeviceShares.closed(ordinal, memory);
         }
         closed = true;
         try {
             if (eventsCreated) {
                 cuEventDestroy(startEvent);
                 cuEventDestroy(stopEvent);
+                cuEventDestroy(hostCopied);
             }
             if (streamCreated) cuStreamDestroy(stream);
             if (kernels != null) kernels.unload();

@@ -24,14 +24,16 @@ import org.g2g.backend.Tensor;
  * (so closing the context frees whatever is still live and nothing leaks across runs in one
  * JVM), out-of-memory as a one-line {@link UserError}, scratch buffers grown on demand, and the
  * host-device copies (padded rows staged in bounded chunks). Copies to the host wait for the
- * stream; copies to the device wait too, since a queued kernel may still read the old contents.
+ * stream; copies to the device wait too, since a queued kernel may still read the old contents,
+ * and are then ordered before the stream's later work ({@link CudaContext#afterHostCopy}: the
+ * stream is non-blocking, so the legacy stream's copy does not order itself).
  */
 final class DeviceAllocator {
     private static final int CHUNK_FLOATS = 1 << 22; // 16 MiB staging for padded copies
 
     private final CudaContext ctx;
     private final Set<DeviceMemory> live = new LinkedHashSet<>();
-    private long liveBytes;
+    private volatile long liveBytes; // read by sibling runs' share computation (DeviceShares)
     private long generation;
 
     DeviceAllocator(CudaContext ctx) { this.ctx = ctx; }
@@ -93,12 +95,17 @@ final class DeviceAllocator {
     /** Changes with every allocation and free: a CUDA graph captured at another generation may hold freed addresses. */
     long generation() { return generation; }
 
-    /** Bytes the driver reports free on the device now (what a new run is sized against). */
+    /** Bytes the driver reports free on the device now. */
     long freeBytes() {
         ctx.open();
         long[] free = new long[1], total = new long[1];
         cuMemGetInfo(free, total);
         return free[0];
+    }
+
+    /** Bytes this context's run may still allocate: its share of the device ({@link DeviceShares}), what a run is sized against. */
+    long shareBytes() {
+        return DeviceShares.share(ctx.ordinal, this, freeBytes());
     }
 
     int liveCount() { return live.size(); }
@@ -131,6 +138,7 @@ final class DeviceAllocator {
         if (src.length == 0) return;
         if (t.ld == t.cols) {
             cuMemcpyHtoD(t.ptr(), Pointer.to(src), (long) src.length * 4);
+            ctx.afterHostCopy();
             return;
         }
         int rowsPer = Math.max(1, CHUNK_FLOATS / t.ld);
@@ -140,6 +148,7 @@ final class DeviceAllocator {
             for (int r = 0; r < n; r++) System.arraycopy(src, (r0 + r) * t.cols, buf, r * t.ld, t.cols);
             cuMemcpyHtoD(t.ptr().withByteOffset((long) r0 * t.ld * 4), Pointer.to(buf), (long) n * t.ld * 4);
         }
+        ctx.afterHostCopy();
     }
 
     float[] read(CudaTensor t) {
@@ -166,6 +175,7 @@ final class DeviceAllocator {
         ctx.open();
         cuStreamSynchronize(ctx.stream);
         if (v.length > 0) cuMemcpyHtoD(v.ptr(), Pointer.to(src), (long) v.length * 4);
+        ctx.afterHostCopy();
     }
 
     int[] read(CudaIntVector v) {
@@ -177,9 +187,15 @@ final class DeviceAllocator {
     }
 
     void upload(DeviceMemory m, byte[] b) {
+        upload(m, Pointer.to(b), b.length);
+    }
+
+    /** Copies {@code bytes} from host memory at {@code src} to the start of m, in stream order. */
+    void upload(DeviceMemory m, Pointer src, long bytes) {
         ctx.open();
         cuStreamSynchronize(ctx.stream);
-        if (b.length > 0) cuMemcpyHtoD(m.ptr(), Pointer.to(b), b.length);
+        if (bytes > 0) cuMemcpyHtoD(m.ptr(), src, bytes);
+        ctx.afterHostCopy();
     }
 
     void zero(CudaTensor t) {

@@ -1,6 +1,5 @@
 package org.g2g.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static org.g2g.backend.cuda.Geometry.ceil;
 
@@ -124,8 +123,8 @@ final class StepKernels implements AutoCloseable {
             ptrs = ctx.memory.alloc((long) p.length * Sizeof.POINTER, "optimizer parameter table");
             sizes = ctx.memory.alloc((long) n * 8, "optimizer parameter sizes");
         }
-        cuMemcpyHtoD(ptrs.ptr(), Pointer.to(p), (long) p.length * Sizeof.POINTER);
-        cuMemcpyHtoD(sizes.ptr(), Pointer.to(count), (long) n * 8);
+        ctx.memory.upload(ptrs, Pointer.to(p), (long) p.length * Sizeof.POINTER);
+        ctx.memory.upload(sizes, Pointer.to(count), (long) n * 8);
         tableOf = key;
         maxSize = max;
         return n;
