@@ -48,6 +48,11 @@ final class ProfileCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Option(names = "--calibration-size", paramLabel = "N", description = "calibration GEMM N x N (default: 1024 on the CPU, 4096 on a GPU)")
     int calibrationSize = 0;
 
+    @Option(names = "--concurrent", paramLabel = "K",
+            description = "also train 1, 2, 4, ... K runs of the first model at once (each its own backend: on a GPU its own stream, "
+                    + "graphs and memory, as sweep --parallel) and report their aggregate samples/s")
+    int concurrent = 0;
+
     @Option(names = "--json", paramLabel = "FILE", description = "write the profile as JSON (schema g2g-profile/1, docs/profile-json.md)")
     Path json;
 
@@ -64,7 +69,9 @@ final class ProfileCommand implements Callable<Integer>, Main.NeedsRunOptions {
         if (c.matchParams() && models.equals(List.of("dense"))) models = List.of("dense-matched");
         Profiler.Options o = new Profiler.Options(warmup, steps, repeats, window, models, realData, dstUpdates,
                 calibrationSize, 0, 0.5);
+        if (concurrent < 0) throw new org.g2g.UserError("option --concurrent: must be at least 1, got " + concurrent);
         ProfileReport r = Profiler.run(c, o, System.out);
+        if (concurrent > 0) r = r.withConcurrency(Profiler.concurrent(c, o, models.get(0), concurrent, System.out));
         System.out.println();
         System.out.print(ProfileTable.text(r));
         if (json != null) {

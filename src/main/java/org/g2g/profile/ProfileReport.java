@@ -20,9 +20,31 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record ProfileReport(String schema, String g2gVersion, Device device, Settings settings,
-                            List<ModelProfile> models, List<Ratio> ratios) {
+                            List<ModelProfile> models, List<Ratio> ratios, Concurrency concurrency) {
 
     public static final String SCHEMA = "g2g-profile/1";
+
+    /** Without the concurrent-runs measurement (null: --concurrent not given). */
+    public ProfileReport(String schema, String g2gVersion, Device device, Settings settings, List<ModelProfile> models,
+                         List<Ratio> ratios) {
+        this(schema, g2gVersion, device, settings, models, ratios, null);
+    }
+
+    /** This report with the concurrent-runs measurement added. */
+    public ProfileReport withConcurrency(Concurrency c) {
+        return new ProfileReport(schema, g2gVersion, device, settings, models, ratios, c);
+    }
+
+    /**
+     * `--concurrent K`: k runs of {@code model} trained at once in this process (k = 1, 2, 4, ..., K), each
+     * with its own backend, stream, graphs and memory; emulated: the figures are the emulated device's
+     * (CPU emulation), not a GPU's.
+     */
+    public record Concurrency(String model, String device, boolean emulated, int batch, int stepsPerRun,
+                              List<ConcurrentLevel> levels) {}
+
+    /** samples/s of all {@code runs} together, the mean of each run's own, and the total over that of one run alone. */
+    public record ConcurrentLevel(int runs, double samplesPerSecond, double perRunSamplesPerSecond, double speedupOverOne) {}
 
     /** The device and its measured peak: a dense GEMM through the backend's dense kernel. */
     /** loadAverage: the system's 1-minute load average when profiling began (other processes compete above ~0). */

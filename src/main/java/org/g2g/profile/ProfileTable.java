@@ -65,6 +65,16 @@ public final class ProfileTable {
                         q.memoryBytes() == null ? "-" : f("%.2fx", q.memoryBytes())));
             }
         }
+        ProfileReport.Concurrency c = r.concurrency();
+        if (c != null) {
+            sb.append(f("%nconcurrent runs of %s on %s (each its own backend, stream, graphs and memory; batch %d, %d free-running "
+                    + "steps each)%s:%n", c.model(), c.device(), c.batch(), c.stepsPerRun(),
+                    c.emulated() ? "; figures are the CPU emulation's, not a GPU's" : ""));
+            for (ProfileReport.ConcurrentLevel l : c.levels()) {
+                sb.append(f("  K=%-3d %,12.0f samples/s together  %,12.0f per run  %6.2fx K=1%n", l.runs(), l.samplesPerSecond(),
+                        l.perRunSamplesPerSecond(), l.speedupOverOne()));
+            }
+        }
         return sb.toString();
     }
 

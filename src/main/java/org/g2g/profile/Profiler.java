@@ -61,6 +61,15 @@ public final class Profiler {
         return base.with(ch);
     }
 
+    /**
+     * Aggregate samples/s of k runs of {@code model} at once (k = 1, 2, 4, ... up to maxRuns), each on its
+     * own backend as `g2g sweep --parallel k` runs them ({@link ConcurrentRuns}); data of the dataset's shape.
+     */
+    public static ProfileReport.Concurrency concurrent(RunConfig base, Options o, String model, int maxRuns, PrintStream log) {
+        int[] s = ProfileSetup.shape(base.dataset());
+        return ConcurrentRuns.measure(variant(base, model), model, maxRuns, o.warmup(), o.steps(), s[0], s[1], log);
+    }
+
     public static ProfileReport run(RunConfig base, Options o, PrintStream log) {
         try (Backend be = Backends.open(base.deviceSpec(), base.threads(), base.sparseEngine(), log)) {
             return run(base, o, be, log);
