@@ -16,3 +16,12 @@ __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
     return v;
 }
+
+// v rounded to TF32 (10-bit mantissa): round to nearest, ties away from zero, as cvt.rna.tf32.f32
+// (CUDA's __float_to_tf32). Inf and NaN pass unchanged. --precision tf32 rounds GEMM operands
+// with it; the result is still an fp32 value (its low 13 mantissa bits 0).
+__device__ __forceinline__ float tf32_round(float v) {
+    unsigned u = __float_as_uint(v);
+    if ((u & 0x7f800000u) == 0x7f800000u) return v;
+    return __uint_as_float((u + 0x1000u) & 0xffffe000u);
+}

@@ -17,6 +17,8 @@
 // Epilogue (gemm_nt only): mode 0 C = acc; mode 1 C = cMask[same index] ? acc : 0 (holes of a
 // group block stay 0 in the weight gradient); mode 2 C = acc / (rowScale[m] * colScale[n] + 1e-8)
 // (cosine / Pearson normalisation of the correlation scores, norms from row_stats).
+// mode bit 4 (any kernel): A and B are rounded to TF32 as they are loaded (--precision tf32),
+// the products accumulate in fp32. The epilogue is mode & 3.
 //
 // Layout: float32, row-major with leading dimensions in floats. Shapes need not be multiples
 // of the tile (64 x 64 x 16): out-of-range loads read 0, out-of-range stores are skipped.
@@ -48,8 +50,8 @@ struct GemmSmem {
 //   KCONTIG: element (r, k) at P[idx(r) * ld + k]  (A row-major, B^T): thread -> r0 + tid/4, k0 + 4*(tid%4)
 //   else:    element (r, k) at P[idx(k) * ld + r]  (A^T, B row-major): thread -> k0 + tid/16, r0 + 4*(tid%16)
 template <bool KCONTIG>
-__device__ __forceinline__ void gemm_load(float (&v)[4], bool vec, int R, int r0, int k0, int kEnd,
-                                          const float* __restrict__ P, int ld, const int* __restrict__ idx)
+__device__ __forceinline__ void gemm_load_fp32(float (&v)[4], bool vec, int R, int r0, int k0, int kEnd,
+                                               const float* __restrict__ P, int ld, const int* __restrict__ idx)
 {
     const int tid = threadIdx.x;
     if (KCONTIG) {
@@ -74,6 +76,18 @@ __device__ __forceinline__ void gemm_load(float (&v)[4], bool vec, int R, int r0
 #pragma unroll
             for (int t = 0; t < 4; t++) v[t] = r + t < R ? p[t] : 0.f;
         }
+    }
+}
+
+// gemm_load_fp32, then (tf32) each value rounded to TF32.
+template <bool KCONTIG>
+__device__ __forceinline__ void gemm_load(float (&v)[4], bool vec, bool tf32, int R, int r0, int k0, int kEnd,
+                                          const float* __restrict__ P, int ld, const int* __restrict__ idx)
+{
+    gemm_load_fp32<KCONTIG>(v, vec, R, r0, k0, kEnd, P, ld, idx);
+    if (tf32) {
+#pragma unroll
+        for (int t = 0; t < 4; t++) v[t] = tf32_round(v[t]);
     }
 }
 
@@ -106,7 +120,7 @@ template <bool AT, bool BT>
 __device__ __forceinline__ void gemm_accumulate(
     float (&acc)[4][4], GemmSmem& sm, int M, int N, int m0, int n0, int kBegin, int kEnd,
     const float* __restrict__ A, int lda, const int* __restrict__ aIdx,
-    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx)
+    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx, bool tf32)
 {
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
@@ -119,8 +133,8 @@ __device__ __forceinline__ void gemm_accumulate(
     if (AT) aIdx = nullptr;  // a transposed A is never gathered
     float ra[4], rb[4];
     if (kBegin < kEnd) {
-        gemm_load<!AT>(ra, vecA, M, m0, kBegin, kEnd, A, lda, aIdx);
-        gemm_load<BT>(rb, vecB, N, n0, kBegin, kEnd, B, ldb, bIdx);
+        gemm_load<!AT>(ra, vecA, tf32, M, m0, kBegin, kEnd, A, lda, aIdx);
+        gemm_load<BT>(rb, vecB, tf32, N, n0, kBegin, kEnd, B, ldb, bIdx);
         gemm_store<!AT>(ra, sm.a[0]);
         gemm_store<BT>(rb, sm.b[0]);
     }
@@ -129,8 +143,8 @@ __device__ __forceinline__ void gemm_accumulate(
     for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
         const bool more = k0 + GEMM_BK < kEnd;
         if (more) {  // the next tile's global loads are in flight during the products below
-            gemm_load<!AT>(ra, vecA, M, m0, k0 + GEMM_BK, kEnd, A, lda, aIdx);
-            gemm_load<BT>(rb, vecB, N, n0, k0 + GEMM_BK, kEnd, B, ldb, bIdx);
+            gemm_load<!AT>(ra, vecA, tf32, M, m0, k0 + GEMM_BK, kEnd, A, lda, aIdx);
+            gemm_load<BT>(rb, vecB, tf32, N, n0, k0 + GEMM_BK, kEnd, B, ldb, bIdx);
         }
 #pragma unroll
         for (int kk = 0; kk < GEMM_BK; kk++) {
@@ -180,7 +194,8 @@ __device__ __forceinline__ void gemm_tile(
     const int tx = tid & 15, ty = tid >> 4;
     const int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
     float acc[4][4];
-    gemm_accumulate<AT, BT>(acc, sm, M, N, m0, n0, kBegin, kEnd, A, lda, aIdx, B, ldb, bIdx);
+    gemm_accumulate<AT, BT>(acc, sm, M, N, m0, n0, kBegin, kEnd, A, lda, aIdx, B, ldb, bIdx, (mode & 4) != 0);
+    mode &= 3;
 
 #pragma unroll
     for (int i = 0; i < 4; i++) {

@@ -29,6 +29,8 @@
 //     [input tiles]   64 input units x 64 columns of one group: gemm_tn tile, then the CSC edges
 //                     streamed against dy slices, then the ReLU mask of the layer below (no
 //                     separate relu_backward launch).
+// tf32 != 0 (--precision tf32): the block products' operands are rounded to TF32 as they are
+// loaded (gemm_accumulate); the inter-group edges and the bias stay fp32 (CUDA cores either way).
 // Summation order: block products as gemm_nn/tn/nt, each edge sum in edge order from 0 and added
 // after the block sum, so grouped_forward and the input gradient are bit-identical to
 // gemm_nn/gemm_tn + spmm_rows; edge gradients as edge_grad_tiled; bias sums in 32-column chunks.
@@ -111,7 +113,7 @@ extern "C" __global__ void __launch_bounds__(256) grouped_forward(
     int groups, int outPer, int inPer, int batch,
     const float* __restrict__ w, const int* __restrict__ outList, const int* __restrict__ inList,
     const int* __restrict__ rowPtr, const int* __restrict__ col,
-    const float* __restrict__ x, int ldx, const float* __restrict__ bias, float* __restrict__ y, int ldy, int relu)
+    const float* __restrict__ x, int ldx, const float* __restrict__ bias, float* __restrict__ y, int ldy, int relu, int tf32)
 {
     __shared__ LayerSmem sm;
     __shared__ int anyFlag;
@@ -120,7 +122,8 @@ extern "C" __global__ void __launch_bounds__(256) grouped_forward(
     const int in = groups * inPer;
     float acc[4][4], eacc[4][4];
     gemm_accumulate<false, false>(acc, sm.gemm, outPer, batch, m0, n0, 0, inPer,
-                                  w + (size_t)z * outPer * inPer, inPer, nullptr, x, ldx, units_of(inList, (size_t)z * inPer));
+                                  w + (size_t)z * outPer * inPer, inPer, nullptr, x, ldx, units_of(inList, (size_t)z * inPer),
+                                  tf32 != 0);
     int unit[4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
@@ -150,7 +153,7 @@ __device__ __forceinline__ void backward_weight_tile(
     int t, LayerSmem& sm, int groups, int outPer, int inPer, int batch, int splits,
     const int* __restrict__ outList, const int* __restrict__ inList,
     const float* __restrict__ x, int ldx, const float* __restrict__ dy, int lddy,
-    float* __restrict__ gw, const unsigned char* __restrict__ blockMask)
+    float* __restrict__ gw, const unsigned char* __restrict__ blockMask, bool tf32)
 {
     const int tilesN = (inPer + GEMM_BN - 1) / GEMM_BN, tilesM = (outPer + GEMM_BM - 1) / GEMM_BM;
     const int s = t % splits, tile = t / splits;
@@ -159,7 +162,8 @@ __device__ __forceinline__ void backward_weight_tile(
     const int kBegin = s * kPer, kEnd = min(batch, kBegin + kPer);
     float acc[4][4];
     gemm_accumulate<false, true>(acc, sm.gemm, outPer, inPer, m0, n0, kBegin, kEnd,
-                                 dy, lddy, units_of(outList, (size_t)z * outPer), x, ldx, units_of(inList, (size_t)z * inPer));
+                                 dy, lddy, units_of(outList, (size_t)z * outPer), x, ldx, units_of(inList, (size_t)z * inPer),
+                                 tf32);
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     const size_t base = (size_t)z * outPer * inPer;
 #pragma unroll
@@ -264,14 +268,15 @@ __device__ __forceinline__ void backward_input_tile(
     const float* __restrict__ w, const int* __restrict__ outList, const int* __restrict__ inList,
     const int* __restrict__ colPtr, const int* __restrict__ cscRow, const int* __restrict__ cscPerm,
     const float* __restrict__ x, int ldx, const float* __restrict__ dy, int lddy,
-    float* __restrict__ dx, int lddx, int reluX)
+    float* __restrict__ dx, int lddx, int reluX, bool tf32)
 {
     const int tilesN = (batch + GEMM_BN - 1) / GEMM_BN, tilesM = (inPer + GEMM_BM - 1) / GEMM_BM;
     const int n0 = (t % tilesN) * GEMM_BN, m0 = (t / tilesN % tilesM) * GEMM_BM, z = t / tilesN / tilesM;
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     float acc[4][4], eacc[4][4];
     gemm_accumulate<true, false>(acc, sm.gemm, inPer, batch, m0, n0, 0, outPer,
-                                 w + (size_t)z * outPer * inPer, inPer, nullptr, dy, lddy, units_of(outList, (size_t)z * outPer));
+                                 w + (size_t)z * outPer * inPer, inPer, nullptr, dy, lddy, units_of(outList, (size_t)z * outPer),
+                                 tf32);
     int unit[4];
 #pragma unroll
     for (int i = 0; i < 4; i++) {
@@ -308,7 +313,7 @@ extern "C" __global__ void __launch_bounds__(256) grouped_backward(
     const int* __restrict__ colPtr, const int* __restrict__ cscRow, const int* __restrict__ cscPerm,
     const float* __restrict__ x, int ldx, const float* __restrict__ dy, int lddy,
     float* __restrict__ gw, float* __restrict__ gb, const unsigned char* __restrict__ blockMask,
-    float* __restrict__ dx, int lddx, int reluX)
+    float* __restrict__ dx, int lddx, int reluX, int tf32)
 {
     __shared__ LayerSmem sm;
     __shared__ int anyFlag;
@@ -317,7 +322,8 @@ extern "C" __global__ void __launch_bounds__(256) grouped_backward(
     const int edgeBlocks = gw ? (out + EDGE_ROWS - 1) / EDGE_ROWS : 0;
     int t = blockIdx.x;
     if (t < weightTiles) {
-        backward_weight_tile(t, sm, groups, outPer, inPer, batch, splits, outList, inList, x, ldx, dy, lddy, gw, blockMask);
+        backward_weight_tile(t, sm, groups, outPer, inPer, batch, splits, outList, inList, x, ldx, dy, lddy, gw, blockMask,
+                             tf32 != 0);
         return;
     }
     t -= weightTiles;
@@ -328,5 +334,5 @@ extern "C" __global__ void __launch_bounds__(256) grouped_backward(
     }
     t -= edgeBlocks;
     backward_input_tile(t, sm, &anyFlag, groups, outPer, inPer, batch, w, outList, inList, colPtr, cscRow, cscPerm,
-                        x, ldx, dy, lddy, dx, lddx, reluX);
+                        x, ldx, dy, lddy, dx, lddx, reluX, tf32 != 0);
 }

@@ -13,6 +13,7 @@
 // double, rounded once: results differ from cuBLAS's FMA order in the last bits.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,9 @@ API cublasStatus_t cublasGetStream_v2(Handle* h, void** s) {
 }
 
 // CUBLAS_DEFAULT_MATH 0, CUBLAS_PEDANTIC_MATH 2, CUBLAS_TF32_TENSOR_OP_MATH 3 (+ the
-// disallow-reduced-precision flag 16). TF32 is accepted and not emulated: products stay fp32.
+// disallow-reduced-precision flag 16). TF32 is emulated: Sgemm rounds A and B to TF32 (10-bit
+// mantissa, to nearest, ties away, as cvt.rna.tf32.f32) before its double accumulation, so a
+// test of --precision tf32 sees a tensor core's input precision (not its summation order).
 API cublasStatus_t cublasSetMathMode(Handle* h, int mode) {
     if (!h || !h->live) return NOT_INITIALIZED;
     int base = mode & ~16;
@@ -92,15 +95,25 @@ API cublasStatus_t cublasSgemm_v2(Handle* h, int ta, int tb, int m, int n, int k
         emu::device_error(why);
         return EXECUTION_FAILED;
     }
+    const bool tf32 = (h->math_mode & ~16) == 3;
+    auto in = [tf32](float v) -> double {
+        if (!tf32) return v;
+        unsigned u;
+        std::memcpy(&u, &v, 4);
+        if ((u & 0x7f800000u) == 0x7f800000u) return v;
+        u = (u + 0x1000u) & 0xffffe000u;
+        std::memcpy(&v, &u, 4);
+        return v;
+    };
     int r = emu::enqueue(h->stream, "cublasSgemm", [=] {
         std::vector<double> acc(m);
         for (int j = 0; j < n; j++) {
             std::fill(acc.begin(), acc.end(), 0.0);
             if (readAB)
                 for (int p = 0; p < k; p++) {
-                    const double bv = tB ? B[(size_t)p * ldb + j] : B[(size_t)j * ldb + p];
-                    if (tA) for (int i = 0; i < m; i++) acc[i] += (double)A[(size_t)i * lda + p] * bv;
-                    else    for (int i = 0; i < m; i++) acc[i] += (double)A[(size_t)p * lda + i] * bv;
+                    const double bv = in(tB ? B[(size_t)p * ldb + j] : B[(size_t)j * ldb + p]);
+                    if (tA) for (int i = 0; i < m; i++) acc[i] += in(A[(size_t)i * lda + p]) * bv;
+                    else    for (int i = 0; i < m; i++) acc[i] += in(A[(size_t)p * lda + i]) * bv;
                 }
             float* c = C + (size_t)j * ldc;
             for (int i = 0; i < m; i++) {

@@ -268,8 +268,21 @@ void same_bits(const char* c, const std::vector<float>& got, const std::vector<f
 }
 
 // grouped_forward against gemm_nn + spmm_rows (bit for bit) and a double-precision W x + b.
+// TF32 as cvt.rna.tf32.f32: 10-bit mantissa, round to nearest, ties away from zero.
+float tf32(float v) {
+    unsigned u;
+    std::memcpy(&u, &v, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u) return v;
+    u = (u + 0x1000u) & 0xffffe000u;
+    std::memcpy(&v, &u, 4);
+    return v;
+}
+
 // dense: G = 1, no edges, and the fused kernel gets null unit lists and edge arrays (a dense layer).
-void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int relu, bool dense = false) {
+// tf32: the block products on TF32-rounded operands (edges and bias in fp32): then checked against a
+// double sum of the rounded operands, and required to differ from the fp32 result somewhere.
+void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int relu, bool dense = false,
+                        int useTf32 = 0) {
     Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
     const int ldx = batch + 3, ldy = batch + 2;
     std::vector<float> x = randoms((size_t)L.in * ldx), bias = randoms(L.out), y0 = randoms((size_t)L.out * ldy);
@@ -284,11 +297,12 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
     void* s[] = {&out, &batch, &dPtr, &dCol, &nul, &dEv, &dX, (void*)&ldx, &dB, &dY1, (void*)&ldy, &accumulate, &relu};
     launch("spmm_rows", (out + 3) / 4, (batch + 127) / 128, 1, 128, s);
     CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol;
-    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &fOut, &fIn, &fPtr, &fCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu};
+    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &fOut, &fIn, &fPtr, &fCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu, &useTf32};
     launch("grouped_forward", (batch + 63) / 64, (outPer + 63) / 64, G, 256, f);
     std::vector<float> Y1 = download<float>(dY1, y0.size()), Y2 = download<float>(dY2, y0.size());
-    same_bits("layer-forward", Y2, Y1, "y (against gemm_nn + spmm_rows)");
+    if (!useTf32) same_bits("layer-forward", Y2, Y1, "y (against gemm_nn + spmm_rows)");
     double worst = 0;
+    bool differs = false;
     for (int o = 0; o < L.out; o++)
         for (int b = 0; b < ldy; b++) {
             const size_t at = (size_t)o * ldy + b;
@@ -297,14 +311,24 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
                 continue;
             }
             double want = bias[o];
-            for (int i = 0; i < L.in; i++) want += L.weight(o, i) * x[(size_t)i * ldx + b];
+            if (!useTf32) {
+                for (int i = 0; i < L.in; i++) want += L.weight(o, i) * x[(size_t)i * ldx + b];
+            } else {  // block part on rounded operands, edges as they are
+                for (int k = 0; k < L.blockTotal; k++) {
+                    const int g = k / (outPer * inPer), m = k / inPer % outPer, n = k % inPer;
+                    if (L.outList[g * outPer + m] == o) want += (double)tf32(L.w[k]) * tf32(x[(size_t)L.inList[g * inPer + n] * ldx + b]);
+                }
+                for (int e = L.rowPtr[o]; e < L.rowPtr[o + 1]; e++) want += (double)L.w[L.blockTotal + e] * x[(size_t)L.col[e] * ldx + b];
+                differs |= std::memcmp(&Y2[at], &Y1[at], 4) != 0;
+            }
             if (relu && want < 0) want = 0;
             worst = std::max(worst, rel(Y2[at], want));
         }
     const double tol = 4e-6 * std::sqrt((double)L.in) * 4;
     if (worst > tol) die("layer-forward", "relative error " + std::to_string(worst) + " against the double product");
-    printf("  grouped_forward G=%d %dx%d batch %d edges %d relu %d: bit-identical to gemm_nn + spmm_rows, max rel err %.2e\n",
-           G, L.out, L.in, batch, L.edges, relu, worst);
+    if (useTf32 && !differs) die("layer-forward", "tf32 gave the fp32 result bit for bit: operands not rounded");
+    printf("  grouped_forward G=%d %dx%d batch %d edges %d relu %d%s: max rel err %.2e\n", G, L.out, L.in, batch, L.edges,
+           relu, useTf32 ? " tf32 (against rounded operands; differs from fp32)" : ", bit-identical to gemm_nn + spmm_rows", worst);
 }
 
 // grouped_backward (one launch) against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
@@ -345,7 +369,7 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol, fCP = dense ? 0 : dCP,
                 fCR = dense ? 0 : dCR, fCPerm = dense ? 0 : dCPerm;
     void* gbk[] = {&G, &outPer, &inPer, &batch, &splits, &dW, &fOut, &fIn, &fPtr, &fCol, &fCP, &fCR, &fCPerm, &dX, (void*)&ldx,
-                   &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX};
+                   &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX, &izero};
     const int blocks = G * ((outPer + 63) / 64) * ((inPer + 63) / 64) * splits + (out + 31) / 32 +
                        (withDx ? G * ((inPer + 63) / 64) * ((batch + 63) / 64) : 0);
     launch("grouped_backward", blocks, 1, 1, 256, gbk);
@@ -424,6 +448,8 @@ int main(int argc, char** argv) {
         layer_forward_case(2, 33, 80, 130, 0.05, 0.0, 1);  // 5 slices of x, 3 column tiles
         layer_forward_case(1, 10, 150, 70, 0.0, 0.0, 0, true);  // a dense head: null lists, no edges
         layer_forward_case(1, 32, 49, 300, 0.0, 0.0, 1, true);  // the patch encoder's shape
+        layer_forward_case(3, 70, 45, 33, 0.2, 0.3, 0, false, 1);  // --precision tf32
+        layer_forward_case(1, 10, 150, 70, 0.0, 0.0, 0, true, 1);
     } else if (c == "layer-backward") {
         layer_backward_case(8, 128, 64, 96, 0.15, 0.0, 1, 1);
         layer_backward_case(3, 70, 45, 33, 0.2, 0.3, 1, 1);

@@ -51,7 +51,7 @@ final class EvalCommand implements Callable<Integer> {
         RunConfig c = runConfig(run, device, threads, data);
         SavedModel model = SavedModel.load(run);
         Split test = testSplit(c, model, log);
-        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log);
+        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), log);
              Network net = model.network(be, c, MemoryEstimate.batchCapacity(c, test.n()));
              ResidentSplit ev = new ResidentSplit(be, test)) {
             double[] r = ev.evaluate(net);

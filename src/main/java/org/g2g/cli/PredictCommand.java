@@ -55,7 +55,7 @@ final class PredictCommand implements Callable<Integer> {
         List<String> names = model.classNames();
         int k = model.classes();
         PrintStream out = System.out;
-        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), System.err);
+        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), System.err);
              Network net = model.network(be, c, Math.min(c.batch(), images.n()))) {
             float[] p = SavedModel.probabilities(net, images);
             StringBuilder sb = new StringBuilder("index,label,name,probability\n");

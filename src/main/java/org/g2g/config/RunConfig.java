@@ -167,6 +167,7 @@ public final class RunConfig {
     public DeviceSpec deviceSpec() { return resolved.device(); }
     public String sparseEngine() { return (String) values.get("sparse-engine"); }
     public CudaGraphs cudaGraphs() { return choice(CudaGraphs.class, "cuda-graphs"); }
+    public Precision precision() { return choice(Precision.class, "precision"); }
 
     /** Keys whose differences do not change what a run computes (ok to differ on --resume). */
     public static boolean isExecutionOnly(String key) {

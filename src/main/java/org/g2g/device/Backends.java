@@ -5,7 +5,9 @@ import org.g2g.backend.cpu.CpuBackend;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
 import org.g2g.backend.cuda.GpuInfo;
+import org.g2g.UserError;
 import org.g2g.config.DeviceSpec;
+import org.g2g.config.Precision;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -21,14 +23,20 @@ public final class Backends {
     private Backends() {}
 
     public static Backend open(DeviceSpec device, int threads, String sparseEngine, PrintStream log) {
+        return open(device, threads, sparseEngine, Precision.FP32, log);
+    }
+
+    /** As above, with the products' number format; tf32 on the CPU (asked for, or what auto found) is refused. */
+    public static Backend open(DeviceSpec device, int threads, String sparseEngine, Precision precision, PrintStream log) {
+        boolean tf32 = precision == Precision.TF32;
         return switch (device.kind()) {
-            case CPU -> new CpuBackend(threads);
-            case CUDA -> Cuda.open(device.ordinal(), sparseEngine);
+            case CPU -> cpu(threads, tf32);
+            case CUDA -> Cuda.open(device.ordinal(), sparseEngine, tf32);
             case AUTO -> {
                 CudaStatus s = Cuda.probe();
-                if (s.usable()) yield Cuda.open(0, sparseEngine);
+                if (s.usable()) yield Cuda.open(0, sparseEngine, tf32);
                 if (log != null) log.println("cuda not used: " + s.reason());
-                yield new CpuBackend(threads);
+                yield cpu(threads, tf32);
             }
         };
     }
@@ -57,6 +65,14 @@ public final class Backends {
     /** A device share announced with {@link #share}; closing it withdraws it. */
     public interface Share extends AutoCloseable {
         @Override void close();
+    }
+
+    private static Backend cpu(int threads, boolean tf32) {
+        if (tf32) {
+            throw new UserError("--precision tf32: the CPU backend computes in fp32 only (TF32 is a CUDA tensor-core "
+                    + "format); use --precision fp32 or --device cuda");
+        }
+        return new CpuBackend(threads);
     }
 
     /** What `g2g devices` prints about CUDA: the driver and each GPU, or why CUDA is not usable, then the libraries. */

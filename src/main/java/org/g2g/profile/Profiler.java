@@ -71,7 +71,7 @@ public final class Profiler {
     }
 
     public static ProfileReport run(RunConfig base, Options o, PrintStream log) {
-        try (Backend be = Backends.open(base.deviceSpec(), base.threads(), base.sparseEngine(), log)) {
+        try (Backend be = Backends.open(base.deviceSpec(), base.threads(), base.sparseEngine(), base.precision(), log)) {
             return run(base, o, be, log);
         }
     }

@@ -128,7 +128,7 @@ public final class TrainRun {
             }
             // the device, then the data, before anything is written: a run that cannot start leaves no directory
             long wall0 = System.nanoTime();
-            try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), log)) {
+            try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), log)) {
                 Data data = loadData(c, log);
                 RunRecorder rec = new RunRecorder(dir);
                 log.println("device: " + be.name() + " (" + be.description() + ")");

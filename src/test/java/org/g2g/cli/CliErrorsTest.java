@@ -59,6 +59,9 @@ class CliErrorsTest {
         assertUserError(run(base("--lr", "abc")), "--lr", "not a valid number");
         assertUserError(run(base("--grouping", "diagonal")), "--grouping");
         assertUserError(run(base("--device", "tpu")), "--device");
+        assertUserError(run(base("--precision", "fp16")), "--precision");
+        // no TF32 on the CPU: refused, not silently computed in fp32 (and no run directory is left)
+        assertUserError(run(base("--precision", "tf32")), "--precision tf32", "CPU");
         assertUserError(run(base("--set", "weight-decai=0")), "weight-decai", "did you mean 'weight-decay'");
         assertUserError(run(base("--set", "lr")), "--set");
     }

@@ -78,6 +78,14 @@ final class Blas implements AutoCloseable {
                 m, n, k, one, a, lda, b, ldb, zero, c, ldc);
     }
 
+    /**
+     * CUBLAS_TF32_TENSOR_OP_MATH (3): SGEMM may round its operands to TF32 and use tensor cores
+     * (--precision tf32). The emulated cuBLAS rounds them (native/emu/cublas.cc).
+     */
+    void tf32TensorOps() {
+        JCublas2.cublasSetMathMode(handle, 3);
+    }
+
     @Override
     public void close() {
         if (open) {

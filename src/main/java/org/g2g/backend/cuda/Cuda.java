@@ -133,7 +133,10 @@ public final class Cuda {
      * ("custom" or "cusparse"; null means custom). Throws UserError (one line) when CUDA is not
      * usable, the ordinal or engine is wrong, or the GPU runs out of memory.
      */
-    public static Backend open(int ordinal, String sparseEngine) {
+    public static Backend open(int ordinal, String sparseEngine) { return open(ordinal, sparseEngine, false); }
+
+    /** As {@link #open(int, String)}; tf32: layer products on TF32-rounded operands (cuBLAS TF32 tensor-core math). */
+    public static Backend open(int ordinal, String sparseEngine, boolean tf32) {
         String engine = sparseEngine == null ? "custom" : sparseEngine.trim().toLowerCase(java.util.Locale.ROOT);
         if (!SPARSE_ENGINES.contains(engine)) {
             throw new UserError("sparse engine '" + sparseEngine + "' is not one of " + SPARSE_ENGINES);
@@ -154,7 +157,7 @@ public final class Cuda {
         byte[] fatbin = NativeLibs.fatbin();
         if (fatbin == null) throw new UserError("device cuda:" + ordinal + ": CUDA backend not built (no fatbin resource)");
         try {
-            return new CudaBackend(ordinal, gpu, engine, fatbin);
+            return new CudaBackend(ordinal, gpu, engine, fatbin, tf32);
         } catch (UserError e) {
             throw e;
         } catch (CudaException e) {

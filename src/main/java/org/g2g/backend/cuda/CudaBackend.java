@@ -33,9 +33,11 @@ public final class CudaBackend implements Backend, KernelTimes {
     private final StepKernels steps;
     private final LayerKernels layers;
     private final CorrelationKernels correlation;
+    private final boolean tf32;
 
-    CudaBackend(int ordinal, GpuInfo gpu, String sparseEngine, byte[] fatbin) {
+    CudaBackend(int ordinal, GpuInfo gpu, String sparseEngine, byte[] fatbin, boolean tf32) {
         this.sparseEngine = sparseEngine;
+        this.tf32 = tf32;
         this.ctx = new CudaContext(ordinal, gpu, fatbin, "cusparse".equals(sparseEngine));
         this.memory = ctx.memory;
         this.steps = new StepKernels(ctx);
@@ -48,8 +50,12 @@ public final class CudaBackend implements Backend, KernelTimes {
                 CudaContext.warnOnce("G2G_CUDA_EMULATION=host-only: no kernel runs, so every number is meaningless "
                         + "(host cost only); the cuBLAS self-check is skipped");
             } else if (ctx.blas() != null) {
-                String bad = CublasSelfCheck.run(this, ctx);
+                String bad = CublasSelfCheck.run(this, ctx); // in fp32, against fp32 references
                 if (bad != null) ctx.dropBlas("failed its self-check: " + bad);
+            }
+            if (tf32) { // after the self-check, which compares fp32 products
+                layers.useTf32();
+                if (ctx.blas() != null) ctx.blas().tf32TensorOps();
             }
         } catch (RuntimeException | LinkageError e) {
             try {
@@ -70,7 +76,8 @@ public final class CudaBackend implements Backend, KernelTimes {
 
     @Override
     public String description() {
-        return ctx.gpu + ", dense layers: " + ctx.blasStatus() + ", sparse engine: " + sparseEngine;
+        return ctx.gpu + ", dense layers: " + ctx.blasStatus() + ", sparse engine: " + sparseEngine
+                + (tf32 ? ", precision tf32" : "");
     }
 
     /** True when dense products go to cuBLAS (false: our gemm.cu kernels). */

@@ -21,12 +21,19 @@ final class LayerKernels {
     private final CudaContext ctx;
     private final DeviceGemm gemm;
     private final CudaWorkspace work;
+    /**
+     * --precision tf32: the group-block GEMMs round their operands to TF32 (gemm.cu mode bit 4,
+     * layer.cu's tf32). Set once by the backend after its fp32 cuBLAS self-check.
+     */
+    private boolean tf32;
 
     LayerKernels(CudaContext ctx, DeviceGemm gemm, CudaWorkspace work) {
         this.ctx = ctx;
         this.gemm = gemm;
         this.work = work;
     }
+
+    void useTf32() { tf32 = true; }
 
     /**
      * Whether a layer's products go to layer.cu's fused kernels: G2G layers unless cuSPARSE
@@ -55,7 +62,7 @@ final class LayerKernels {
             Fused f = Fused.of(l);
             ctx.launch("grouped_forward", ceil(batch, 64), ceil(f.outPer, 64), f.groups, 256, 1,
                     f.groups, f.outPer, f.inPer, batch, W.ptr(), plan.outList, plan.inList, plan.rowPtr, plan.col,
-                    X.ptr(), X.ld, B.ptr(), Y.ptr(), Y.ld, relu);
+                    X.ptr(), X.ld, B.ptr(), Y.ptr(), Y.ld, relu, tf32);
             return;
         }
         switch (l.kind) {
@@ -67,7 +74,7 @@ final class LayerKernels {
                 gemm.gemm("gemm_nn", l.outPer, batch, l.inPer, l.groups,
                         W, l.inPer, (long) l.outPer * l.inPer, null, 0,
                         X, X.ld, 0L, plan.inList, l.inPer,
-                        Y, Y.ld, 0L, plan.outList, l.outPer, null, null, null, 0);
+                        Y, Y.ld, 0L, plan.outList, l.outPer, null, null, null, tf32 ? 4 : 0);
                 spmm(l.out, l.in, l.edges, plan.rowPtr, plan.col, edgeValues(l, W), X, batch, Y);
                 biasAct(Y, l.out, batch, B, relu);
             }
@@ -97,7 +104,7 @@ final class LayerKernels {
                 gemm.gemm("gemm_tn", l.inPer, batch, l.outPer, l.groups,
                         W, l.inPer, (long) l.outPer * l.inPer, null, 0,
                         DY, DY.ld, 0L, plan.outList, l.outPer,
-                        DX, DX.ld, 0L, plan.inList, l.inPer, null, null, null, 0);
+                        DX, DX.ld, 0L, plan.inList, l.inPer, null, null, null, tf32 ? 4 : 0);
                 cusparseInputGrad(l, plan, W, DY, DX, batch);
             }
             case CSR -> {
@@ -165,7 +172,7 @@ final class LayerKernels {
         ctx.launch("grouped_backward", ceil(blocks, 1), 1, 1, 256, 1, f.groups, f.outPer, f.inPer, batch, splits,
                 w == null ? null : w.ptr(), plan.outList, plan.inList, plan.rowPtr, plan.col, plan.colPtr, plan.cscRow,
                 plan.cscPerm, x.ptr(), x.ld, dy.ptr(), dy.ld, gw == null ? null : gw.ptr(), gb == null ? null : gb.ptr(),
-                plan.blockMask, dx == null ? null : dx.ptr(), dx == null ? 0 : dx.ld, reluX);
+                plan.blockMask, dx == null ? null : dx.ptr(), dx == null ? 0 : dx.ld, reluX, tf32);
     }
 
     /** y = act(y + b) on the first batch columns (after a library product that has no epilogue). */

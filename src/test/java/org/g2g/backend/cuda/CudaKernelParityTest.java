@@ -240,6 +240,66 @@ class CudaKernelParityTest {
         }
     }
 
+    /**
+     * --precision tf32: the layer products on TF32-rounded operands (our group-block GEMM, and the
+     * emulated cuBLAS in TF32 math mode for the wide dense layer) stay within the tf32 tolerance,
+     * |tf32 - ref| <= 2e-3 * S + 1e-6 (each operand within 2^-11 relative, so each term within
+     * ~1e-3 of |term|, plus fp32 accumulation), and differ from the fp32 backend's bits somewhere
+     * (the rounding is applied). The fp32 tolerance is 1e-4 * S + 1e-6 (layerOpsMatchReference).
+     */
+    @Test
+    void tf32WithinItsTolerance() {
+        Random rng = new Random(14);
+        List<Object[]> cases = new ArrayList<>(TestMasks.cases(2026).subList(0, 2));
+        cases.add(new Object[] {"dense head 10x150 (layer.cu)", Mask.dense(10, 150)});
+        cases.add(new Object[] {"dense 80x50 (cuBLAS, TF32 math mode)", Mask.dense(LayerKernels.SMALL_DENSE + 16, 50)});
+        try (CudaBackend tf32 = (CudaBackend) Cuda.open(0, "custom", true)) {
+            assertTrue(tf32.description().contains("precision tf32"), tf32.description());
+            for (Object[] c : cases) {
+                Mask m = (Mask) c[1];
+                int batch = 70;
+                float[] w = rand(rng, m.out * m.in), bias = rand(rng, m.out), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
+                RefLayer want = reference(m, w, bias, x, dy, batch);
+                RefLayer scale = reference(m, abs(w), abs(bias), abs(x), abs(dy), batch);
+                float[][] got = new float[2][];
+                int pass = 0;
+                for (CudaBackend be : new CudaBackend[] {custom, tf32}) {
+                    try (LayerPlan p = be.plan(m);
+                         Tensor W = be.vector(p.packedSize()); Tensor B = be.vector(m.out);
+                         Tensor X = upload(be, x, m.in, batch); Tensor DY = upload(be, dy, m.out, batch);
+                         Tensor Y = upload(be, null, m.out, batch); Tensor DX = upload(be, null, m.in, batch);
+                         Tensor GW = be.vector(p.packedSize()); Tensor GB = be.vector(m.out)) {
+                        be.pack(p, w, W);
+                        be.write(B, bias);
+                        be.forward(p, W, B, X, Y, batch, true);
+                        be.backwardInput(p, W, DY, DX, batch);
+                        be.weightGrad(p, X, DY, GW, GB, batch);
+                        float[] y = download(be, Y, batch, c[0] + ""), dx = download(be, DX, batch, c[0] + ""),
+                                gw = be.unpack(p, GW);
+                        if (be == tf32) {
+                            assertTf32(want.y(), scale.y(), y, c[0] + " tf32 forward");
+                            assertTf32(want.dx(), scale.dx(), dx, c[0] + " tf32 backwardInput");
+                            assertTf32(want.gw(), scale.gw(), gw, c[0] + " tf32 weightGrad");
+                        }
+                        float[] all = new float[y.length + dx.length + gw.length];
+                        System.arraycopy(y, 0, all, 0, y.length);
+                        System.arraycopy(dx, 0, all, y.length, dx.length);
+                        System.arraycopy(gw, 0, all, y.length + dx.length, gw.length);
+                        got[pass++] = all;
+                    }
+                }
+                assertTrue(!Arrays.equals(got[0], got[1]), c[0] + ": tf32 gave fp32's results bit for bit");
+            }
+        }
+    }
+
+    static void assertTf32(float[] want, float[] scale, float[] got, String what) {
+        for (int k = 0; k < want.length; k++) {
+            double tol = 2e-3 * scale[k] + 1e-6;
+            if (!(Math.abs(want[k] - got[k]) <= tol)) fail(what + ": element " + k + " want " + want[k] + " got " + got[k]);
+        }
+    }
+
     @Test
     void correlationMatchesReference() {
         Random rng = new Random(11);
