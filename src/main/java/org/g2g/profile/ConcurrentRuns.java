@@ -111,7 +111,7 @@ final class ConcurrentRuns {
 
     private static RunTimes oneRun(RunConfig c, long seed, int warmup, int steps, int features, int classes, CyclicBarrier ready)
             throws Exception {
-        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), null)) {
+        try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), null)) {
             var data = ProfileSetup.synthetic(c.batch(), features, classes, seed);
             Architecture arch = Architecture.build(c, features, classes, new Random(seed));
             try (ResidentSplit resident = new ResidentSplit(be, data); IntVector order = be.ints(data.n());
