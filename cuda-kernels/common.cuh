@@ -3,9 +3,10 @@
 // Layout conventions (the Backend contract, see org.g2g.backend.Tensor):
 //  * activations are feature-major: a tensor of units x batch-capacity, row r starts at
 //    r * ld (ld = row stride in floats); only columns b < batch are read or written;
-//  * packed layer weights follow org.g2g.backend.cuda.PackedLayout: G dense group blocks
-//    (outPer x inPer, row-major, one after another) followed by the inter-group edges in
-//    CSR order (row, then column), or a plain dense row-major W (out x in).
+//  * packed layer weights follow org.g2g.backend.layout.GroupedLayout as the device holds it
+//    (org.g2g.backend.cuda.CudaLayout): G dense group blocks (outPer x inPer, row-major, one
+//    after another) followed by the residual edges in CSR order by unit (row, then column),
+//    or a plain dense row-major W (out x in).
 #pragma once
 #include <cstddef>
 

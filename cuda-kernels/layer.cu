@@ -2,7 +2,7 @@
 // grouped_backward (weight, bias and input gradients in one launch), the diagonal group blocks
 // as GEMM tiles and the inter-group edges streamed against shared-memory slices of the operand.
 //
-// What (W in PackedLayout's GROUPED form: G blocks outPer x inPer at w + g*outPer*inPer, units
+// What (W in CudaLayout's GROUPED form: G blocks outPer x inPer at w + g*outPer*inPer, units
 // through outList/inList, then the inter-group edges in CSR order at w + G*outPer*inPer):
 //   grouped_forward   y[r][b] = act((blocks(W) x)[r][b] + (edges(W) x)[r][b] + bias[r])
 //   grouped_backward  gw (packed, block holes 0) = dy x^T, gb[r] = sum_b dy[r][b]   when gw != 0

@@ -206,7 +206,7 @@ void gemm_case(int M, int N, int K, int Z, int mode, int splits) {
     printf("  gemm_nt_splitk %dx%dx%d Z=%d mode %d splits %d: max rel err %.2e (gemm_nt %.2e)\n", M, N, K, Z, mode, splits, worst, worstBase);
 }
 
-// A random GROUPED layer as PackedLayout stores it: G groups of outPer x inPer units (units
+// A random GROUPED layer as CudaLayout stores it on the device: G groups of outPer x inPer units (units
 // assigned to groups at random), block holes, inter-group edges with density p in CSR order and
 // their CSC view (rows ascending within a column, perm = CSR position).
 struct Layer {

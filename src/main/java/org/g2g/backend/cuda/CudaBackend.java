@@ -149,7 +149,7 @@ public final class CudaBackend implements Backend, KernelTimes {
     @Override
     public LayerPlan plan(Mask mask) {
         open();
-        return new CudaPlan(memory, PackedLayout.of(mask));
+        return new CudaPlan(memory, CudaLayout.of(mask));
     }
 
     private static CudaPlan cplan(LayerPlan p) {
@@ -227,7 +227,7 @@ public final class CudaBackend implements Backend, KernelTimes {
     public void layerBackward(LayerPlan p, Tensor w, Tensor x, Tensor dy, Tensor gw, Tensor gb, Tensor dx, boolean reluX,
                               int batch) {
         CudaPlan plan = cplan(p);
-        PackedLayout l = plan.layout;
+        CudaLayout l = plan.layout;
         CudaTensor W = dev(w), X = dev(x), DY = dev(dy), GW = dev(gw), GB = dev(gb), DX = dx == null ? null : dev(dx);
         checkPacked(plan, w);
         checkPacked(plan, gw);

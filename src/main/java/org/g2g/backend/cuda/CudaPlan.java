@@ -6,22 +6,23 @@ import org.g2g.backend.LayerPlan;
 import org.g2g.model.Mask;
 
 /**
- * A {@link PackedLayout} with its index arrays uploaded to the device. Closing it (or closing the
- * backend) frees them; build a new plan after every DST update.
+ * A {@link CudaLayout} with its index arrays uploaded to the device (what CUDA adds to the shared
+ * grouped layout). Closing it (or closing the backend) frees them; build a new plan after every
+ * DST update.
  */
 public final class CudaPlan implements LayerPlan {
-    final PackedLayout layout;
+    final CudaLayout layout;
     final CudaIntVector outList, inList, rowPtr, col, edgeRow, colPtr, cscRow, cscPerm;
     final DeviceMemory blockMask;
     private final DeviceAllocator memory;
     private final List<AutoCloseable> owned = new ArrayList<>();
 
-    CudaPlan(DeviceAllocator memory, PackedLayout l) {
+    CudaPlan(DeviceAllocator memory, CudaLayout l) {
         this.memory = memory;
         this.layout = l;
         try {
-            boolean edges = l.kind != PackedLayout.Kind.DENSE;
-            boolean grouped = l.kind == PackedLayout.Kind.GROUPED;
+            boolean edges = l.kind != CudaLayout.Kind.DENSE;
+            boolean grouped = l.kind == CudaLayout.Kind.GROUPED;
             outList = grouped ? upload(l.outList) : null;
             inList = grouped ? upload(l.inList) : null;
             blockMask = grouped && l.blockMask != null ? uploadBytes(l.blockMask, "block mask") : null;
@@ -51,7 +52,7 @@ public final class CudaPlan implements LayerPlan {
         return m;
     }
 
-    public PackedLayout layout() { return layout; }
+    public CudaLayout layout() { return layout; }
 
     @Override public Mask mask() { return layout.mask; }
     @Override public int packedSize() { return layout.packedSize(); }

@@ -7,7 +7,7 @@ import static org.g2g.backend.cuda.Geometry.ceil;
 import jcuda.driver.CUdeviceptr;
 
 /**
- * A layer's products on the device, by the kind of its {@link PackedLayout}. G2G layers and
+ * A layer's products on the device, by the kind of its {@link CudaLayout}. G2G layers and
  * small dense layers go to layer.cu's fused kernels (see {@link #fused}): one launch forward
  * (products, bias, ReLU), one launch backward (weight, bias and input gradients and the ReLU
  * mask of the layer below). Big dense layers go to cuBLAS; Erdos-Renyi edges to spmm_tiled /
@@ -40,7 +40,7 @@ final class LayerKernels {
      * takes their edges, and dense layers that are small (the output head, the patch encoder:
      * a bias or ReLU launch of its own costs more than the product there) or have no cuBLAS.
      */
-    boolean fused(PackedLayout l) {
+    boolean fused(CudaLayout l) {
         return switch (l.kind) {
             case GROUPED -> ctx.sparse() == null || l.edges == 0;
             case DENSE -> gemm.blas() == null || l.out <= SMALL_DENSE;
@@ -50,14 +50,14 @@ final class LayerKernels {
 
     /** A layer as layer.cu sees it: G groups of outPer x inPer (a dense layer: one group, no lists, no edges). */
     private record Fused(int groups, int outPer, int inPer) {
-        static Fused of(PackedLayout l) {
-            return l.kind == PackedLayout.Kind.DENSE ? new Fused(1, l.out, l.in) : new Fused(l.groups, l.outPer, l.inPer);
+        static Fused of(CudaLayout l) {
+            return l.kind == CudaLayout.Kind.DENSE ? new Fused(1, l.out, l.in) : new Fused(l.groups, l.outPer, l.inPer);
         }
     }
 
     /** Y = act(W X + b) for the first batch columns. */
     void forward(CudaPlan plan, CudaTensor W, CudaTensor B, CudaTensor X, CudaTensor Y, int batch, boolean relu) {
-        PackedLayout l = plan.layout;
+        CudaLayout l = plan.layout;
         if (fused(l)) {
             Fused f = Fused.of(l);
             ctx.launch("grouped_forward", ceil(batch, 64), ceil(f.outPer, 64), f.groups, 256, 1,
@@ -92,7 +92,7 @@ final class LayerKernels {
 
     /** dX = W^T dY for the first batch columns. */
     void backwardInput(CudaPlan plan, CudaTensor W, CudaTensor DY, CudaTensor DX, int batch) {
-        PackedLayout l = plan.layout;
+        CudaLayout l = plan.layout;
         if (fused(l)) {
             fusedBackward(plan, W, DY, DY, null, null, DX, false, batch); // x is read only for the ReLU mask
             return;
@@ -120,13 +120,13 @@ final class LayerKernels {
 
     /** gW = dY X^T on the active positions (holes of blocks 0), gb = row sums of dY. */
     void weightGrad(CudaPlan plan, CudaTensor X, CudaTensor DY, CudaTensor GW, CudaTensor GB, int batch) {
-        PackedLayout l = plan.layout;
-        if (l.kind == PackedLayout.Kind.GROUPED || fused(l)) { // weights and bias in one launch, whatever the engine
+        CudaLayout l = plan.layout;
+        if (l.kind == CudaLayout.Kind.GROUPED || fused(l)) { // weights and bias in one launch, whatever the engine
             fusedBackward(plan, null, X, DY, GW, GB, null, false, batch);
             return;
         }
         ctx.launch("row_sum", ceil(l.out, 8), 1, 1, 256, 1, l.out, batch, DY.ptr(), DY.ld, GB.ptr());
-        if (l.kind == PackedLayout.Kind.CSR) {
+        if (l.kind == CudaLayout.Kind.CSR) {
             edgeGrad(l, plan, X, DY, GW, batch);
         } else if (batch > 0) { // gW^T (in x out) = X (in x batch as col-major^T) dY^T
             gemm.sgemm(true, false, l.in, l.out, batch, X.ptr(), X.ld, DY.ptr(), DY.ld, GW.ptr(), l.in);
@@ -198,13 +198,13 @@ final class LayerKernels {
     }
 
     /** dX += W^T dY on the edges through cuSPARSE: W^T as a CSR (colPtr, cscRow, values permuted). */
-    private void cusparseInputGrad(PackedLayout l, CudaPlan plan, CudaTensor W, CudaTensor DY, CudaTensor DX, int batch) {
+    private void cusparseInputGrad(CudaLayout l, CudaPlan plan, CudaTensor W, CudaTensor DY, CudaTensor DX, int batch) {
         DeviceMemory edgesT = work.edgesInCscOrder((long) l.edges * 4);
         ctx.launch("permute_values", strideGrid(l.edges), 1, 1, EW_BLOCK, 1, l.edges, plan.cscPerm, edgeValues(l, W), edgesT);
         spmm(l.in, l.out, l.edges, plan.colPtr, plan.cscRow, edgesT.ptr(), DY, batch, DX);
     }
 
-    private void edgeGrad(PackedLayout l, CudaPlan plan, CudaTensor x, CudaTensor dy, CudaTensor gw, int batch) {
+    private void edgeGrad(CudaLayout l, CudaPlan plan, CudaTensor x, CudaTensor dy, CudaTensor gw, int batch) {
         if (l.edges == 0) return;
         if (batch == 0) { // edge_grad_tiled writes nothing without a batch column; edge_grad writes the zeros
             ctx.launch("edge_grad", ceil(l.edges, 8), 1, 1, 256, 1, l.edges, batch, plan.edgeRow, plan.col,
@@ -216,7 +216,7 @@ final class LayerKernels {
     }
 
     /** The edge part of a packed vector: after the blocks. */
-    private static CUdeviceptr edgeValues(PackedLayout l, CudaTensor packed) {
+    private static CUdeviceptr edgeValues(CudaLayout l, CudaTensor packed) {
         return packed.ptr().withByteOffset((long) l.blockTotal * 4);
     }
 

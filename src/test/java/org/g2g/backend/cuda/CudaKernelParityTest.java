@@ -233,8 +233,8 @@ class CudaKernelParityTest {
                     assertArrayEquals(custom.read(GW1), custom.read(GW2), what + ": weight gradient");
                     assertArrayEquals(custom.read(GB1), custom.read(GB2), what + ": bias gradient");
                 }
-                PackedLayout l = ((CudaPlan) p).layout;
-                boolean fused = l.kind == PackedLayout.Kind.GROUPED || (l.kind == PackedLayout.Kind.DENSE && l.out <= LayerKernels.SMALL_DENSE);
+                CudaLayout l = ((CudaPlan) p).layout;
+                boolean fused = l.kind == CudaLayout.Kind.GROUPED || (l.kind == CudaLayout.Kind.DENSE && l.out <= LayerKernels.SMALL_DENSE);
                 if (fused) assertEquals(1, launches, what + ": one launch for the layer's backward");
             }
         }

@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.g2g.backend.Tensor;
 import org.g2g.backend.cpu.ReferenceBackend;
+import org.g2g.backend.layout.GroupedLayout;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
@@ -17,13 +18,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The host half of the CUDA layer: the packed layout, checked against the dense view, and a
- * plain-Java emulation of exactly the decomposition the kernels compute (group-block GEMMs
- * through outList/inList, CSR rows, CSC columns with cscPerm, per-edge dots), checked against
+ * The host half of the CUDA layer: the CUDA view of the grouped layout, checked against the
+ * dense view, and a plain-Java emulation of exactly the decomposition the kernels compute
+ * (group-block GEMMs through outList/inList, CSR rows, CSC columns with cscPerm, per-edge
+ * dots), checked against
  * ReferenceBackend. This verifies every index the kernels are given; the kernels themselves
  * are checked on a GPU by CudaKernelParityTest.
  */
-class PackedLayoutTest {
+class CudaLayoutTest {
     static Stream<Arguments> masks() {
         return TestMasks.cases(42).stream().map(a -> Arguments.of(a[0], a[1]));
     }
@@ -31,7 +33,7 @@ class PackedLayoutTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("masks")
     void packUnpackRoundTripsTheDenseView(String name, Mask m) {
-        PackedLayout l = PackedLayout.of(m);
+        CudaLayout l = CudaLayout.of(m);
         Random rng = new Random(1);
         float[] dense = new float[m.out * m.in];
         for (int k = 0; k < dense.length; k++) dense[k] = (float) rng.nextGaussian();
@@ -45,10 +47,10 @@ class PackedLayoutTest {
         for (float v : packed) if (v != 0f) nonzero++;
         assertEquals(m.activeCount(), nonzero, name + ": packed nonzeros = active edges");
         assertEquals(m.activeCount(), l.activeEdges);
-        if (l.kind == PackedLayout.Kind.GROUPED) {
+        if (l.kind == CudaLayout.Kind.GROUPED) {
             assertEquals(l.blockTotal + l.edges, l.packedSize());
             long intra = m.activeCount() - l.edges;
-            assertTrue(intra >= PackedLayout.MIN_BLOCK_FILL * l.blockTotal);
+            assertTrue(intra >= GroupedLayout.DENSE_BLOCK_MIN_FILL * l.blockTotal);
             assertEquals(l.blockMask == null, intra == l.blockTotal, "block mask exactly when blocks have holes");
         }
     }
@@ -56,24 +58,44 @@ class PackedLayoutTest {
     @Test
     void layoutKinds() {
         Random rng = new Random(3);
-        assertEquals(PackedLayout.Kind.DENSE, PackedLayout.of(Mask.dense(10, 20)).kind);
-        assertEquals(PackedLayout.Kind.GROUPED, PackedLayout.of(MaskFactory.g2g(64, 64, 8, 1.0, 0.15, Grouping.RANDOM, rng)).kind);
-        assertEquals(PackedLayout.Kind.CSR, PackedLayout.of(MaskFactory.erdosRenyi(64, 64, 0.3, rng)).kind);
-        assertEquals(PackedLayout.Kind.CSR, PackedLayout.of(MaskFactory.g2g(64, 64, 8, 0.1, 0.1, Grouping.INDEX, rng)).kind);
+        assertEquals(CudaLayout.Kind.DENSE, CudaLayout.of(Mask.dense(10, 20)).kind);
+        assertEquals(CudaLayout.Kind.GROUPED, CudaLayout.of(MaskFactory.g2g(64, 64, 8, 1.0, 0.15, Grouping.RANDOM, rng)).kind);
+        assertEquals(CudaLayout.Kind.CSR, CudaLayout.of(MaskFactory.erdosRenyi(64, 64, 0.3, rng)).kind);
+        assertEquals(CudaLayout.Kind.CSR, CudaLayout.of(MaskFactory.g2g(64, 64, 8, 0.1, 0.1, Grouping.INDEX, rng)).kind);
         // unequal groups cannot form equal blocks
         Mask g = MaskFactory.g2g(8, 8, 2, 1.0, 0.0, Grouping.INDEX, rng);
         g.groupOut[0] = 1;
-        assertEquals(PackedLayout.Kind.CSR, PackedLayout.of(g).kind);
+        assertEquals(CudaLayout.Kind.CSR, CudaLayout.of(g).kind);
         // the default G2G layer: 8 blocks of 128 x 128 and ~15% of the rest as edges
-        PackedLayout d = PackedLayout.of(MaskFactory.g2g(1024, 1024, 8, 1.0, 0.15, Grouping.INDEX, rng));
+        CudaLayout d = CudaLayout.of(MaskFactory.g2g(1024, 1024, 8, 1.0, 0.15, Grouping.INDEX, rng));
         assertEquals(8 * 128 * 128, d.blockTotal);
         assertEquals(0.15 * 7 / 8 * 1024 * 1024, d.edges, 0.01 * d.edges);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("masks")
+    void theDevicePacksTheGroupedLayoutWithItsEdgesInUnitOrder(String name, Mask m) {
+        CudaLayout l = CudaLayout.of(m);
+        GroupedLayout g = l.grouped;
+        Random rng = new Random(2);
+        float[] dense = rand(rng, m.out * m.in);
+        float[] mine = l.pack(dense), shared = new float[g.packedSize()];
+        g.pack(dense, shared, 0);
+        assertEquals(g.packedSize(), mine.length, name);
+        assertEquals(g.edgeBase, l.blockTotal, name);
+        for (int p = 0; p < l.blockTotal; p++) assertEquals(shared[p], mine[p], name + ": block position " + p);
+        for (int k = 0; k < l.edges; k++) {
+            int e = l.edgeOrder == null ? k : l.edgeOrder[k];
+            assertEquals(shared[g.edgeBase + e], mine[l.blockTotal + k], name + ": device edge " + k);
+            assertEquals(g.edgeCol[e], l.col[k], name);
+        }
+        if (l.kind != CudaLayout.Kind.CSR) assertEquals(GroupedLayout.of(m).packedSize(), l.packedSize(), name + ": the default grouped layout");
     }
 
     @Test
     void cscIsTheTransposeOfCsr() {
         Mask m = TestMasks.afterDst(MaskFactory.g2g(40, 56, 4, 1.0, 0.3, Grouping.INTERLEAVED, new Random(5)), 2, new Random(6));
-        PackedLayout l = PackedLayout.of(m);
+        CudaLayout l = CudaLayout.of(m);
         boolean[] seen = new boolean[l.edges];
         for (int i = 0; i < l.in; i++) {
             int prev = -1;
@@ -87,12 +109,21 @@ class PackedLayoutTest {
             }
         }
         for (boolean s : seen) assertTrue(s);
+        // the CSR is by output unit, columns ascending
+        for (int o = 0; o < l.out; o++) {
+            int prev = -1;
+            for (int k = l.rowPtr[o]; k < l.rowPtr[o + 1]; k++) {
+                assertEquals(o, l.edgeRow[k]);
+                assertTrue(l.col[k] > prev, "columns ascend inside a row");
+                prev = l.col[k];
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("masks")
     void kernelDecompositionMatchesReference(String name, Mask m) {
-        PackedLayout l = PackedLayout.of(m);
+        CudaLayout l = CudaLayout.of(m);
         ReferenceBackend ref = new ReferenceBackend();
         Random rng = new Random(7);
         int batch = 37;
@@ -136,7 +167,7 @@ class PackedLayoutTest {
 
     /** Plain loops with the kernels' index arithmetic (gemm.cu, sparse.cu); x, y, dy dense batch-major rows. */
     static final class Emulator {
-        static float[] forward(PackedLayout l, float[] w, float[] bias, float[] x, int batch, boolean relu) {
+        static float[] forward(CudaLayout l, float[] w, float[] bias, float[] x, int batch, boolean relu) {
             float[] y = new float[l.out * batch];
             switch (l.kind) {
                 case DENSE -> gemm(false, l.out, batch, l.in, w, 0, l.in, null, 0, x, batch, null, 0, y, batch, null, 0, null);
@@ -148,15 +179,15 @@ class PackedLayoutTest {
                 }
                 case CSR -> { }
             }
-            if (l.kind == PackedLayout.Kind.DENSE) {
+            if (l.kind == CudaLayout.Kind.DENSE) {
                 for (int o = 0; o < l.out; o++) for (int b = 0; b < batch; b++) y[o * batch + b] = act(y[o * batch + b] + bias[o], relu);
             } else {
-                spmmRows(l.out, batch, l.rowPtr, l.col, null, w, l.blockTotal, x, bias, y, l.kind == PackedLayout.Kind.GROUPED, relu);
+                spmmRows(l.out, batch, l.rowPtr, l.col, null, w, l.blockTotal, x, bias, y, l.kind == CudaLayout.Kind.GROUPED, relu);
             }
             return y;
         }
 
-        static float[] backwardInput(PackedLayout l, float[] w, float[] dy, int batch) {
+        static float[] backwardInput(CudaLayout l, float[] w, float[] dy, int batch) {
             float[] dx = new float[l.in * batch];
             switch (l.kind) {
                 case DENSE -> gemm(true, l.in, batch, l.out, w, 0, l.in, null, 0, dy, batch, null, 0, dx, batch, null, 0, null);
@@ -172,9 +203,9 @@ class PackedLayoutTest {
             return dx;
         }
 
-        static float[] weightGrad(PackedLayout l, float[] x, float[] dy, int batch) {
+        static float[] weightGrad(CudaLayout l, float[] x, float[] dy, int batch) {
             float[] gw = new float[l.packedSize()];
-            if (l.kind == PackedLayout.Kind.DENSE) {
+            if (l.kind == CudaLayout.Kind.DENSE) {
                 for (int o = 0; o < l.out; o++) for (int i = 0; i < l.in; i++) gw[o * l.in + i] = dot(dy, o, x, i, batch);
                 return gw;
             }
