@@ -6,14 +6,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.g2g.backend.Backend;
 import org.g2g.backend.IntVector;
-import org.g2g.backend.Tensor;
 import org.g2g.backend.cpu.ReferenceBackend;
+import org.g2g.config.ModelKind;
+import org.g2g.config.RunConfig;
+import org.g2g.data.Split;
+import org.g2g.dst.DynamicSparseTraining;
+import org.g2g.model.Architecture;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
+import org.g2g.train.Layer;
+import org.g2g.train.Network;
+import org.g2g.train.Optimizer;
+import org.g2g.train.PhaseTimer;
+import org.g2g.train.ResidentSplit;
+import org.g2g.train.Trainer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,7 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Whole-training parity (mvn test -Pgpu): 40 Adam steps of a small G2G MLP
  * (64 -> 72 g2g index -> 48 g2g interleaved -> 10 dense), with a DST update (prune 10% /
  * regrow 10% at random, same moves on both sides) after step 20, on the CUDA backend and on
- * ReferenceBackend, same data order. Tolerances: every step's summed loss within 1e-3 relative,
+ * ReferenceBackend, same data order, through train's own step (Network, Trainer.trainStep). Tolerances: every step's summed loss within 1e-3 relative,
  * the correct counts within 1 per step, final weights within 1e-3 * (1 + |w|). Differences
  * come only from fp32 summation order (the reference sums in double) and grow slowly with steps.
  */
@@ -65,27 +76,49 @@ class CudaTrainingParityTest {
         }
     }
 
-    /** Per-step [loss sum, correct], then the final dense weights of every layer. */
+    /**
+     * Per-step [loss sum, correct], then the final dense weights of every layer: train's own step
+     * (Trainer.trainStep, the optimizer of Optimizer.from) with DST off, the layers re-packed by
+     * hand after half the steps (Layer.repack, weights and Adam state kept on the new mask).
+     */
     static List<float[]> train(Backend be, List<Mask> masks, float[] images, int[] labels, int[] order, int batch,
                                int steps, Mask moved0, Mask moved1) {
         List<float[]> out = new ArrayList<>();
         int n = labels.length, features = images.length / n;
-        try (MlpRunner run = new MlpRunner(be, masks, batch, 77); Tensor I = be.tensor(n, features);
-             IntVector L = be.ints(n); IntVector O = be.ints(n)) {
-            be.write(I, images);
-            be.write(L, labels);
+        int[] widths = {features, masks.get(0).out, masks.get(1).out, masks.get(2).out};
+        Architecture arch = new Architecture(ModelKind.G2G, widths, masks, Double.NaN);
+        RunConfig c = RunConfig.defaults().with(Map.of("prune", "none", "optimizer", "adam", "lr", 1e-3, "weight-decay", 1e-4));
+        try (Network net = new Network(be, widths, masks, arch, Optimizer.from(c), batch, Network.initWeights(arch, new Random(77)));
+             DynamicSparseTraining dst = new DynamicSparseTraining(c, net, steps);
+             ResidentSplit data = new ResidentSplit(be, new Split(images, labels, n, features));
+             IntVector O = be.ints(n)) {
             be.write(O, order);
+            PhaseTimer timer = new PhaseTimer(be, false);
             for (int t = 0; t < steps; t++) {
                 if (t == steps / 2) {
-                    run.replan(0, moved0);
-                    run.replan(1, moved1);
+                    repack(be, net.layers[0], moved0);
+                    repack(be, net.layers[1], moved1);
                 }
                 int offset = (t * batch) % (n - batch);
-                run.step(I, L, O, offset, batch);
-                out.add(run.takeStats());
+                Trainer.trainStep(net, dst, timer, data, O, offset, batch, (float) c.lr(), t + 1);
+                double[] st = net.takeStats();
+                out.add(new float[] {(float) st[0], (float) st[1]});
             }
-            for (int k = 0; k < masks.size(); k++) out.add(run.denseWeights(k));
+            for (Layer L : net.layers) out.add(L.denseWeights(be));
         }
         return out;
+    }
+
+    /** A DST update by hand: layer L gets mask next; weights and optimizer state move to it (new edges start at 0). */
+    private static void repack(Backend be, Layer L, Mask next) {
+        float[] w = masked(L.denseWeights(be), next);
+        float[][] state = L.denseState(be);
+        for (float[] s : state) masked(s, next);
+        L.repack(be, next, w, state);
+    }
+
+    private static float[] masked(float[] dense, Mask m) {
+        for (int i = 0; i < dense.length; i++) if (!m.active[i]) dense[i] = 0f;
+        return dense;
     }
 }
