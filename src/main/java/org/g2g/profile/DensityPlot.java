@@ -27,22 +27,26 @@ public final class DensityPlot {
         c.getStyler().setXAxisLogarithmic(true);
         c.getStyler().setYAxisLogarithmic(true);
         c.getStyler().setMarkerSize(8);
-        int n = r.rows().size();
-        double[] x = new double[n + 1], step = new double[n], limit = new double[n + 1], ideal = new double[n + 1];
+        // measured points in density order; the limit and its base are straight formulas, drawn on a log grid
+        List<DensityTable.Row> rows = r.rows().stream().sorted(java.util.Comparator.comparingDouble(DensityTable.Row::density)).toList();
+        int n = rows.size();
+        double[] x = new double[n], step = new double[n];
         for (int k = 0; k < n; k++) {
-            DensityTable.Row w = r.rows().get(k);
-            x[k] = w.density();
-            step[k] = w.stepMs();
-            limit[k] = w.limitMs();
-            ideal[k] = w.density() * r.denseStepMs() + r.fixedMs();
+            x[k] = rows.get(k).density();
+            step[k] = rows.get(k).stepMs();
         }
-        x[n] = 1.0;
-        limit[n] = DensityTable.SLACK * (r.denseStepMs() + r.fixedMs());
-        ideal[n] = r.denseStepMs() + r.fixedMs();
-        XYSeries s = c.addSeries("measured step (ER)", java.util.Arrays.copyOf(x, n), step);
+        double lo = Math.min(1.0, n > 0 ? x[0] : 0.01);
+        int m = 40;
+        double[] grid = new double[m + 1], limit = new double[m + 1], ideal = new double[m + 1];
+        for (int k = 0; k <= m; k++) {
+            grid[k] = lo * Math.pow(1.0 / lo, (double) k / m);
+            ideal[k] = grid[k] * r.denseStepMs() + r.fixedMs();
+            limit[k] = DensityTable.SLACK * ideal[k];
+        }
+        XYSeries s = c.addSeries("measured step (ER)", x, step);
         s.setMarker(SeriesMarkers.CIRCLE);
-        c.addSeries("limit: 1.5 x (density x dense step + fixed)", x, limit).setMarker(SeriesMarkers.NONE);
-        c.addSeries("density x dense step + fixed", x, ideal).setMarker(SeriesMarkers.NONE);
+        c.addSeries("limit: 1.5 x (density x dense step + fixed)", grid, limit).setMarker(SeriesMarkers.NONE);
+        c.addSeries("density x dense step + fixed", grid, ideal).setMarker(SeriesMarkers.NONE);
         c.addSeries("dense step", new double[]{1.0}, new double[]{r.denseStepMs()}).setMarker(SeriesMarkers.DIAMOND);
         Path png = base.resolveSibling(base.getFileName() + ".png"), svg = base.resolveSibling(base.getFileName() + ".svg");
         AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(c, out, BitmapEncoder.BitmapFormat.PNG));
