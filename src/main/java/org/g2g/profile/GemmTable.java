@@ -51,21 +51,27 @@ public final class GemmTable {
             rows.addAll(shape(l.length > 3 ? "encoder" : "layer", l, be, threads, minSeconds, rng));
         }
         for (int[] l : blocks) rows.addAll(shape("block", l, be1, 1, minSeconds, rng));
-        BlasReference.threads(1);
         return rows;
     }
 
     private static List<Row> shape(String kind, int[] l, Backend be, int threads, double minSeconds, Random rng) {
         int out = l[0], in = l[1], batch = l[2];
+        // ours with OpenBLAS at one thread, as training runs it (the CPU backend's workers each call it single-threaded);
+        // left at the yardstick's count, every worker's call would fork threads of its own
+        BlasReference.threads(1);
         LayerBench.Times t = LayerBench.time(be, Mask.dense(out, in), batch, minSeconds, rng);
         double[] ours = {t.forwardMs(), t.inputGradMs(), t.weightGradMs()};
-        BlasReference.threads(threads);
         List<Row> rows = new ArrayList<>();
-        for (Op op : Op.values()) {
-            Runnable call = BlasReference.product(op, out, in, batch);
-            double blas = Timing.median(Timing.samplesMs(be, call, 2, minSeconds, 5, 2000));
-            rows.add(new Row(kind, out, in, batch, op.name().toLowerCase(Locale.ROOT).replace('_', '-'), threads,
-                    ours[op.ordinal()], blas));
+        try {
+            BlasReference.threads(threads);
+            for (Op op : Op.values()) {
+                Runnable call = BlasReference.product(op, out, in, batch);
+                double blas = Timing.median(Timing.samplesMs(be, call, 2, minSeconds, 5, 2000));
+                rows.add(new Row(kind, out, in, batch, op.name().toLowerCase(Locale.ROOT).replace('_', '-'), threads,
+                        ours[op.ordinal()], blas));
+            }
+        } finally {
+            BlasReference.threads(1);
         }
         return rows;
     }
