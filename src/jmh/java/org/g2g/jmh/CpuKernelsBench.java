@@ -4,6 +4,7 @@ import org.g2g.backend.Correlation;
 import org.g2g.backend.LayerPlan;
 import org.g2g.backend.Tensor;
 import org.g2g.backend.cpu.CpuBackend;
+import org.g2g.backend.cpu.DenseEngine;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
@@ -27,11 +28,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * JMH benchmarks of the CPU backend's hot loops on one hidden layer of the default model:
  * width x width, batch 256, a G2G mask (8 groups, p_intra 1, p_inter 0.15: density 0.256) or
- * the dense one. Build and run (about 4 minutes):
+ * the dense one, on both dense engines. Build and run (about 8 minutes):
  * <pre>
  *   mvn -Pjmh -DskipTests package && java -jar target/benchmarks.jar
  * </pre>
- * JMH options narrow it, e.g. {@code java -jar target/benchmarks.jar forward -p mask=g2g -f 1}.
+ * JMH options narrow it, e.g. {@code java -jar target/benchmarks.jar forward -p mask=g2g -p engine=openblas -f 1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +44,10 @@ public class CpuKernelsBench {
     /** er-0.01: an Erdos-Renyi layer at 1%, where a call is tens of microseconds and the work pool's hand-off shows. */
     @Param({"g2g", "dense", "er-0.01"})
     public String mask;
+
+    /** The dense engine: OpenBLAS (the default) or our Vector API kernels; G2G and ER residual edges run the same kernels in both. */
+    @Param({"openblas", "vector"})
+    public String engine;
 
     @Param({"1024"})
     public int width;
@@ -56,7 +61,7 @@ public class CpuKernelsBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        be = new CpuBackend(0);
+        be = new CpuBackend(0, DenseEngine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)));
         Random rng = new Random(1);
         Mask mk = mask.equals("dense") ? Mask.dense(width, width)
                 : mask.equals("er-0.01") ? MaskFactory.erdosRenyi(width, width, 0.01, rng)
