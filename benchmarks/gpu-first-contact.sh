@@ -118,7 +118,7 @@ fi
 # --quick (the rehearsal on the emulated device, which runs kernels on one CPU core): small shapes
 steps=200 model=() calib=() shapes=(--widths 1024 --batches 256,4096) mintime=0.3 concurrent=8
 if [[ $quick == 1 ]]; then
-  steps=8 model=(--hidden 256) calib=(--calibration-size 256) shapes=(--widths 256 --batches 64,256) mintime=0.02 concurrent=2
+  steps=8 model=(--hidden 256) calib=(--calibration-size 256) shapes=(--widths 256 --batches 64,256 --layer-width 256 --layer-batches 64,256) mintime=0.02 concurrent=2
 fi
 # --encoder none: the model benchmarks/pytorch_g2g.py builds (784-1024x3-10, flattened pixels)
 section "g2g profile on $where: G2GNet 784-1024x3-10 vs dense, CUDA graphs on (host time, launches, free-running samples/s)"
@@ -193,6 +193,12 @@ try:
                  f"{r['engine']} vs dense", float(r["speedup"]), target)
 except (OSError, KeyError, ValueError) as e:
     print(f"bench.csv unreadable: {e}")
+try:  # the layer as a training step runs it: forward + one fused backward (bench --tables layer)
+    for r in csv.DictReader(open(os.path.join(out, "bench", "bench-layer.csv"))):
+        line(f"G2G layer {r['width']}x{r['width']} d={float(r['density']):.3f} forward + fused backward, batch {r['batch']}, "
+             f"vs dense", float(r["speedup"]), f">= {r['target']}x")
+except (OSError, KeyError, ValueError) as e:
+    print(f"bench-layer.csv unreadable: {e}")
 try:
     c = json.load(open(os.path.join(out, "profile-concurrent.json")))["concurrency"]
     top = c["levels"][-1]

@@ -10,6 +10,7 @@ import org.g2g.profile.BenchPlot;
 import org.g2g.profile.DensityPlot;
 import org.g2g.profile.DensityTable;
 import org.g2g.profile.GemmTable;
+import org.g2g.profile.SparseLayerTable;
 import org.g2g.backend.cpu.BlasReference;
 import org.g2g.config.RunConfig;
 import picocli.CommandLine.Command;
@@ -51,12 +52,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tables", split = ",", paramLabel = "T,...",
             description = "what to measure: grid (the layer grid above), gemm (every dense GEMM shape of the default step "
                     + "against OpenBLAS, CPU only), density (the default model's step with ER masks against the "
-                    + "active-edge limit) (default: grid,gemm,density)")
+                    + "active-edge limit), layer (the default G2G layer forward + backward against the same layer dense, "
+                    + "batches --layer-batches; on CUDA the GPU targets 1.5x at 256 and 2x at 4096) (default: grid,gemm,density,layer)")
     List<String> tables;
 
     @Option(names = "--er-densities", split = ",", paramLabel = "X,...",
             description = "ER densities of the density table (default: 0.1,0.05,0.02,0.01)")
     List<Double> erDensities;
+
+    @Option(names = "--layer-batches", split = ",", paramLabel = "N,...",
+            description = "batches of the layer table (default: 256,4096)")
+    List<Integer> layerBatches;
+
+    @Option(names = "--layer-width", paramLabel = "N",
+            description = "width of the layer table's G2G layer (default: ${DEFAULT-VALUE}, the default model's)")
+    int layerWidth = 1024;
 
     @Option(names = "--min-time", paramLabel = "SECONDS", description = "time per operation and point (default: ${DEFAULT-VALUE})")
     double minTime = 0.2;
@@ -76,14 +86,20 @@ final class BenchCommand implements Callable<Integer> {
         BenchGrid.Spec s = new BenchGrid.Spec(orElse(widths, d.widths()), orElse(batches, d.batches()),
                 orElse(densities, d.densities()), orElse(groups, d.groups()), minTime, seed);
         if (!(minTime > 0)) throw new UserError("option --min-time: must be positive, got " + minTime);
-        List<String> what = orElse(tables, List.of("grid", "gemm", "density"));
+        List<String> what = orElse(tables, List.of("grid", "gemm", "density", "layer"));
         for (String t : what) {
-            if (!List.of("grid", "gemm", "density").contains(t)) {
-                throw new UserError("option --tables: '" + t + "' is not one of grid, gemm, density");
+            if (!List.of("grid", "gemm", "density", "layer").contains(t)) {
+                throw new UserError("option --tables: '" + t + "' is not one of grid, gemm, density, layer");
             }
         }
         List<Double> ers = orElse(erDensities, DensityTable.DEFAULT_DENSITIES);
         for (double e : ers) if (!(e > 0 && e <= 1)) throw new UserError("option --er-densities: " + e + " is not in (0, 1]");
+        for (int b : orElse(layerBatches, SparseLayerTable.DEFAULT_BATCHES)) {
+            if (b < 1) throw new UserError("option --layer-batches: " + b + " is not a batch size");
+        }
+        if (layerWidth < 8 || layerWidth % 8 != 0) {
+            throw new UserError("option --layer-width: " + layerWidth + " is not a positive multiple of 8 (the layer has 8 groups)");
+        }
         DeviceSpec dev = DeviceSpec.parse(device);
         org.g2g.train.RunRecorder.ensureWritable(out);
         Map<String, Backend> engines = new LinkedHashMap<>();
@@ -132,6 +148,14 @@ final class BenchCommand implements Callable<Integer> {
                 AtomicFiles.writeString(out.resolve("bench-density.csv"), DensityTable.csv(dt));
                 System.out.println("saved: " + out.resolve("bench-density.csv"));
                 for (Path p : DensityPlot.write(dt, out.resolve("bench-density"))) System.out.println("saved: " + p);
+            }
+            if (what.contains("layer")) {
+                List<Integer> lb = orElse(layerBatches, SparseLayerTable.DEFAULT_BATCHES);
+                System.out.println();
+                List<SparseLayerTable.Row> rows = SparseLayerTable.run(main, layerWidth, lb, minTime, seed);
+                System.out.print(SparseLayerTable.text(rows, main));
+                AtomicFiles.writeString(out.resolve("bench-layer.csv"), SparseLayerTable.csv(rows, main));
+                System.out.println("saved: " + out.resolve("bench-layer.csv"));
             }
             return 0;
         } finally {

@@ -57,6 +57,31 @@ public final class LayerBench {
         }
     }
 
+    /**
+     * Median milliseconds of one training pass of the layer as a step runs it: forward (bias,
+     * ReLU) then {@link Backend#layerBackward} (weight, bias and input gradients, ReLU mask).
+     */
+    public static double trainingMs(Backend be, Mask mask, int batch, double minSeconds, Random rng) {
+        int out = mask.out, in = mask.in;
+        try (LayerPlan p = be.plan(mask);
+             Tensor w = be.vector(p.packedSize());
+             Tensor gw = be.vector(p.packedSize());
+             Tensor b = be.vector(out);
+             Tensor gb = be.vector(out);
+             Tensor x = be.tensor(in, batch);
+             Tensor y = be.tensor(out, batch);
+             Tensor dy = be.tensor(out, batch);
+             Tensor dx = be.tensor(in, batch)) {
+            be.pack(p, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
+            be.write(x, uniform(in * batch, rng, 1f));
+            be.write(dy, uniform(out * batch, rng, 1e-2f));
+            return Timing.median(Timing.samplesMs(be, () -> {
+                be.forward(p, w, b, x, y, batch, true);
+                be.layerBackward(p, w, x, dy, gw, gb, dx, true, batch);
+            }, 1, minSeconds, 3, 500));
+        }
+    }
+
     /** Median milliseconds of the cosine correlation of out x batch against in x batch activations. */
     public static double correlation(Backend be, int out, int in, int batch, double minSeconds, Random rng) {
         try (Tensor y = be.tensor(out, batch);

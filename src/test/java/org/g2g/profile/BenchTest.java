@@ -41,6 +41,19 @@ class BenchTest {
         }
     }
 
+    @Test void layerTableThroughTheCli(@TempDir Path dir) throws Exception {
+        Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--tables", "layer", "--layer-width", "64", "--layer-batches",
+                "8,32", "--min-time", "0.001", "--out", dir.toString());
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        assertTrue(((String) r[1]).contains("G2G layer forward + backward against the same layer dense on cpu"), (String) r[1]);
+        List<String> rows = Files.readAllLines(dir.resolve("bench-layer.csv"));
+        assertEquals(3, rows.size());
+        assertTrue(rows.get(1).startsWith("64,8,") && rows.get(2).startsWith("64,32,"), rows.toString());
+        Object[] bad = ProfilerTest.cli("bench", "--device", "cpu", "--tables", "layer", "--layer-batches", "0", "--out", dir.toString());
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("option --layer-batches: 0"), (String) bad[2]);
+    }
+
     @Test void densitiesOutOfRangeAreUserErrors(@TempDir Path dir) {
         Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--densities", "0,0.5", "--out", dir.toString());
         assertEquals(2, r[0]);
