@@ -133,9 +133,9 @@ section "g2g profile on $where: the same G2GNet with --cuda-graphs off (every ke
   --warmup $((steps / 4 + 1)) --steps "$steps" --repeats 1 --dst-updates 0 --json "$out/profile-graphs-off.json" 2>&1 | tail -4
 
 section "g2g bench on $where: sparse layer at density 0.256 vs cuBLAS dense"
-# the layer grid only: the targets need no more, and the density table (the default model's step
+# the layer grid and the layer table (forward + fused backward): the targets need no more; the density table (the default model's step
 # under ER masks) takes minutes on the emulated device
-"$g2g" bench --device cuda --tables grid "${shapes[@]}" --densities 0.256 --groups 8 --min-time "$mintime" --out "$out/bench" 2>&1 | tail -12
+"$g2g" bench --device cuda --tables grid,layer "${shapes[@]}" --densities 0.256 --groups 8 --min-time "$mintime" --out "$out/bench" 2>&1 | tail -12
 
 section "PyTorch on the same device"
 torch_dev=cuda:0
