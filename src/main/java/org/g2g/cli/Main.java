@@ -42,6 +42,7 @@ public final class Main implements Runnable {
      */
     public static int run(PrintWriter err, String... args) {
         boolean debug = Arrays.asList(args).contains("--debug");
+        org.g2g.Invocation.record(args); // a run's config.json says how it was started
         PrintWriter w0 = err != null ? err : new PrintWriter(System.err, true);
         try {
             CommandLine cl = commandLine();

@@ -53,6 +53,7 @@ final class RunOptions {
         OptionSpec cfg = pr.matchedOption("--config");
         if (cfg != null) {
             for (Map.Entry<String, Object> e : RunConfig.readMap(Path.of((String) cfg.getValue())).entrySet()) {
+                if (org.g2g.train.RunRecorder.NOT_OPTIONS.contains(e.getKey())) continue; // a run's config.json works as --config
                 String key = e.getKey().replace('_', '-');
                 Keys.get(key); // unknown keys fail here, naming the key
                 m.put(key, e.getValue());

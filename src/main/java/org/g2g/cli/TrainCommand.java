@@ -2,6 +2,7 @@ package org.g2g.cli;
 
 import org.g2g.UserError;
 import org.g2g.config.RunConfig;
+import org.g2g.train.RunLog;
 import org.g2g.train.RunRecorder;
 import org.g2g.train.RunSummary;
 import org.g2g.train.TrainListener;
@@ -20,8 +21,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, abbreviateSynopsis = true,
         description = "Train G2GNet or a baseline into a run directory.",
-        footer = {"", "Writes config.json, metrics.csv, dst.csv, summary.json, model.safetensors and",
-                "checkpoint.safetensors. Options may also come from --config FILE (JSON/YAML) and --set key=value."})
+        footer = {"", "Writes config.json, metrics.csv, dst.csv, summary.json, model.safetensors,",
+                "checkpoint.safetensors and log.txt (the console). Options may also come from",
+                "--config FILE (JSON/YAML) and --set key=value."})
 final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Spec CommandSpec spec;
 
@@ -47,13 +49,22 @@ final class TrainCommand implements Callable<Integer>, Main.NeedsRunOptions {
             throw new UserError("--out and --resume name different directories; --resume continues in place");
         }
         Path dir = resume != null ? resume : out != null ? out : defaultDir(c);
-        for (String line : RunOptions.describe(c)) System.out.println(line);
-        System.out.println("run directory: " + dir);
-        RunSummary s = TrainRun.execute(c, dir, resume != null, force, System.out, TrainListener.NONE);
-        System.out.printf(Locale.ROOT, "result: test accuracy %.2f%% (best %.2f%% at epoch %s), %s active params, %.0f samples/s, %.1fs%n",
-                100 * s.testAccuracy(), 100 * s.bestTestAccuracy(), s.bestEpoch(),
-                String.format(Locale.ROOT, "%,d", s.activeParams()), s.trainSamplesPerSecond(), s.seconds());
-        System.out.println("saved: " + dir.resolve("summary.json"));
+        // the console, also kept in DIR/log.txt once the run has a directory
+        try (RunLog log = new RunLog(System.out)) {
+            for (String line : RunOptions.describe(c)) log.println(line);
+            log.println("run directory: " + dir);
+            RunSummary s;
+            try {
+                s = TrainRun.execute(c, dir, resume != null, force, log, TrainListener.NONE);
+            } catch (RuntimeException | Error e) {
+                if (log.kept()) log.println("== " + java.time.Instant.now() + " ended: " + Main.oneLine(e));
+                throw e;
+            }
+            log.printf(Locale.ROOT, "result: test accuracy %.2f%% (best %.2f%% at epoch %s), %s active params, %.0f samples/s, %.1fs%n",
+                    100 * s.testAccuracy(), 100 * s.bestTestAccuracy(), s.bestEpoch(),
+                    String.format(Locale.ROOT, "%,d", s.activeParams()), s.trainSamplesPerSecond(), s.seconds());
+            log.println("saved: " + dir.resolve("summary.json"));
+        }
         return 0;
     }
 

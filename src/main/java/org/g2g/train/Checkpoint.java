@@ -26,6 +26,8 @@ public final class Checkpoint {
     public final int epochsDone;
     public final long step;
     public final double trainSeconds;
+    /** The run's time up to this checkpoint (older checkpoints: training time only, no wall or steady figures). */
+    public final RunClock clock;
     public final List<String> metricRows;
     public final List<String> dstRows;
     public final List<Mask> masks;
@@ -38,12 +40,13 @@ public final class Checkpoint {
     public final float[][] encoder;
     public final float[][][] encoderState;
 
-    private Checkpoint(int epochsDone, long step, double trainSeconds, List<String> metricRows, List<String> dstRows,
+    private Checkpoint(int epochsDone, long step, RunClock clock, List<String> metricRows, List<String> dstRows,
                        List<Mask> masks, float[][][] weights, float[][][] wState, float[][][] bState,
                        float[][] hebbian, boolean[] hebbianFresh, float[][] encoder, float[][][] encoderState) {
         this.epochsDone = epochsDone;
         this.step = step;
-        this.trainSeconds = trainSeconds;
+        this.trainSeconds = clock.trainSeconds();
+        this.clock = clock;
         this.metricRows = metricRows;
         this.dstRows = dstRows;
         this.masks = masks;
@@ -57,13 +60,16 @@ public final class Checkpoint {
     }
 
     public static void save(Path file, Network net, DynamicSparseTraining dst, int epochsDone, long step,
-                            double trainSeconds, List<String> metricRows, List<String> dstRows, String configJson) {
+                            RunClock clock, List<String> metricRows, List<String> dstRows, String configJson) {
         Backend be = net.be;
         SafeTensors.Contents c = new SafeTensors.Contents();
         c.metadata.put("format", FORMAT);
         c.metadata.put("epochs_done", Integer.toString(epochsDone));
         c.metadata.put("step", Long.toString(step));
-        c.metadata.put("train_seconds", Double.toString(trainSeconds));
+        c.metadata.put("train_seconds", Double.toString(clock.trainSeconds()));
+        c.metadata.put("wall_seconds", Double.toString(clock.wallSeconds()));
+        c.metadata.put("steady_seconds", Double.toString(clock.steadySeconds()));
+        c.metadata.put("steady_samples", Long.toString(clock.steadySamples()));
         c.metadata.put("metrics", String.join("\n", metricRows));
         c.metadata.put("dst", String.join("\n", dstRows));
         c.metadata.put("depth", Integer.toString(net.depth()));
@@ -229,6 +235,20 @@ public final class Checkpoint {
         }
     }
 
+    /** A time in seconds (finite, not negative) that older checkpoints lack: absent gives fallback. */
+    static double optionalTime(SafeTensors.Contents c, String key, Path file, double fallback) {
+        String v = c.metadata.get(key);
+        if (v == null) return fallback;
+        double x;
+        try {
+            x = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            x = Double.NaN;
+        }
+        if (!(x >= 0) || Double.isInfinite(x)) throw new UserError(file + ": metadata '" + key + "' is '" + abbreviate(v) + "', not a time");
+        return x;
+    }
+
     static int metaInt(SafeTensors.Contents c, String key, Path file, int min, int max) {
         return (int) metaLong(c, key, file, min, max);
     }
@@ -288,6 +308,9 @@ public final class Checkpoint {
         if (!(trainSeconds >= 0) || Double.isInfinite(trainSeconds)) {
             throw new UserError(file + ": metadata 'train_seconds' is '" + abbreviate(meta(c, "train_seconds", file)) + "', not a time");
         }
+        RunClock clock = new RunClock(trainSeconds, optionalTime(c, "wall_seconds", file, trainSeconds),
+                optionalTime(c, "steady_seconds", file, 0), c.metadata.containsKey("steady_samples")
+                        ? metaLong(c, "steady_samples", file, 0, Long.MAX_VALUE) : 0);
         List<String> metrics = lines(meta(c, "metrics", file));
         if (metrics.size() != epochsDone) {
             throw new UserError(file + ": epochs_done is " + epochsDone + " but it holds " + metrics.size() + " metric rows");
@@ -310,7 +333,7 @@ public final class Checkpoint {
                         + abbreviate(dstRows.get(k)) + "'");
             }
         }
-        return new Checkpoint(epochsDone, step, trainSeconds, metrics, dstRows, masks, w, ws, bs, heb, fresh, enc, encState);
+        return new Checkpoint(epochsDone, step, clock, metrics, dstRows, masks, w, ws, bs, heb, fresh, enc, encState);
     }
 
     /** The options the checkpoint was made with (its "config" metadata), checked like a config file. */

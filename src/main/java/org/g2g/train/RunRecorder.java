@@ -53,21 +53,36 @@ public final class RunRecorder {
     public Path model() { return dir.resolve("model.safetensors"); }
     public Path checkpoint() { return dir.resolve("checkpoint.safetensors"); }
 
-    public void writeConfig(RunConfig c) {
+    /**
+     * config.json: the resolved options, the program that runs them, and the run's identity
+     * ({@link RunIdentity}): a resumed run keeps its first session's and adds this one.
+     */
+    public void writeConfig(RunConfig c, String configJson, java.time.Instant sessionStart) {
+        Object previous = null;
+        if (Files.isRegularFile(config())) {
+            try {
+                previous = RunConfig.readMap(config()).get(RunIdentity.KEY);
+            } catch (RuntimeException e) {
+                previous = null; // resume has read this file already; a block it cannot parse starts afresh
+            }
+        }
         Map<String, Object> m = new LinkedHashMap<>(c.asMap());
         m.put("g2g_version", Version.version());
         String commit = Version.gitCommit();
         if (commit != null) m.put("git_commit", commit);
+        m.put(RunIdentity.KEY, RunIdentity.block(configJson, RunIdentity.session(sessionStart), previous));
         writeJson(config(), m);
     }
+
+    /** Keys of config.json that are bookkeeping, not options. */
+    public static final java.util.Set<String> NOT_OPTIONS = java.util.Set.of("g2g_version", "git_commit", RunIdentity.KEY);
 
     /** Reads a run's saved config (keys of the program, not bookkeeping like the version). */
     public static RunConfig readConfig(Path runDir) {
         Path f = runDir.resolve("config.json");
         if (!Files.isRegularFile(f)) throw new UserError("run directory " + runDir + ": no config.json (not a g2g run?)");
         Map<String, Object> m = new LinkedHashMap<>(RunConfig.readMap(f));
-        m.remove("g2g_version");
-        m.remove("git_commit");
+        m.keySet().removeAll(NOT_OPTIONS);
         // runs written before these options existed read flattened pixels, unaugmented
         m.putIfAbsent("encoder", "none");
         m.putIfAbsent("augment", "none");

@@ -19,6 +19,14 @@ import java.util.Map;
  * @param valAccuracy null without --val-split
  * @param phaseMsPerStep wall time per training step by phase, over the steps this process
  *        ran (the phases are not timed on a device sync)
+ * @param trainSamplesPerSecond samples trained per second of training time, leaving out the
+ *        first {@link RunClock#WARMUP_STEPS} steps of every process that trained the run (JIT
+ *        compilation; the device is synchronised at the end of that step); evaluation and
+ *        checkpoints are not training time. A run whose sessions never got past their warm-up
+ *        gives the mean of its epochs' rates instead
+ * @param trainSeconds time in training steps, summed over every process that trained the run
+ * @param seconds wall time, summed over every process that trained the run: each from its
+ *        start (data load included) to its last checkpoint, the last to the end
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"status", "model", "dataset", "epochs", "steps", "test_accuracy", "test_loss", "best_test_accuracy",

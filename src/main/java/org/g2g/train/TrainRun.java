@@ -128,11 +128,13 @@ public final class TrainRun {
             }
             // the device, then the data, before anything is written: a run that cannot start leaves no directory
             long wall0 = System.nanoTime();
+            java.time.Instant started = java.time.Instant.now();
             try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), log)) {
                 Data data = loadData(c, log);
                 RunRecorder rec = new RunRecorder(dir);
+                if (log instanceof RunLog runLog) runLog.keepIn(dir.resolve("log.txt"));
                 log.println("device: " + be.name() + " (" + be.description() + ")");
-                return train(c, data, be, rec, ckpt == null ? null : new Saved(ckpt, made), log, listener, wall0);
+                return train(c, data, be, rec, ckpt == null ? null : new Saved(ckpt, made), log, listener, wall0, started);
             }
         }
     }
@@ -174,7 +176,7 @@ public final class TrainRun {
     private record Saved(SafeTensors.Contents contents, RunConfig made) {}
 
     private static RunSummary train(RunConfig c, Data data, Backend be, RunRecorder rec, Saved saved,
-                                    PrintStream log, TrainListener listener, long wall0) {
+                                    PrintStream log, TrainListener listener, long wall0, java.time.Instant started) {
         Dataset ds = data.dataset();
         Random rng = new Random(c.seed());
         int nVal = data.val() == null ? 0 : data.val().n();
@@ -200,7 +202,7 @@ public final class TrainRun {
             }
             arch = new Architecture(arch.kind(), arch.widths(), ckpt.masks, arch.targetDensity(), arch.encoder());
         }
-        rec.writeConfig(c);
+        rec.writeConfig(c, json, started);
         float[][][] w0 = ckpt != null ? ckpt.weights : Network.initWeights(arch, rng);
         // drawn after the layers, so a model without an encoder starts exactly as before encoders existed
         float[][] e0 = ckpt != null ? ckpt.encoder : Network.initEncoder(arch.encoder(), rng);
@@ -214,10 +216,11 @@ public final class TrainRun {
             Trainer t = new Trainer(c, net, dst, rec, multi(multi(listener, new Progress(log, Progress.isTerminal(),
                     ckpt == null ? 0 : ckpt.step, total)), steps), json,
                     ModelMetadata.of(c, json, ImageFormat.of(ds), data.standardisation(), arch), false);
+            t.sessionStartedAt(wall0);
             if (ckpt != null) {
                 ckpt.restoreInto(net, dst);
                 rec.restoreRows(ckpt.metricRows, ckpt.dstRows);
-                t.resumeAt(ckpt.epochsDone, ckpt.step, ckpt.trainSeconds);
+                t.resumeAt(ckpt.epochsDone, ckpt.step, ckpt.clock);
                 log.println("resuming " + rec.dir + " after epoch " + ckpt.epochsDone + " (step " + ckpt.step + ")");
             } else {
                 rec.restoreRows(List.of(), List.of());
@@ -234,7 +237,7 @@ public final class TrainRun {
             t.run(data.train(), val, test);
             List<Mask> finalMasks = new java.util.ArrayList<>();
             for (Layer L : net.layers) finalMasks.add(L.mask);
-            RunSummary s = summary(c, rec, be, finalMasks, arch, t, wall0);
+            RunSummary s = summary(c, rec, be, finalMasks, arch, t);
             rec.writeSummary(s);
             return s;
         }
@@ -275,7 +278,7 @@ public final class TrainRun {
     }
 
     static RunSummary summary(RunConfig c, RunRecorder rec, Backend be, List<Mask> masks, Architecture arch,
-                              Trainer t, long wall0) {
+                              Trainer t) {
         List<EpochMetrics> ep = rec.epochs();
         EpochMetrics last = ep.get(ep.size() - 1);
         boolean haveVal = !Double.isNaN(last.valAcc());
@@ -291,8 +294,12 @@ public final class TrainRun {
         for (Mask m : masks) { active += m.activeCount() + m.out; dense += (long) m.out * m.in + m.out; }
         RunSummary.FlopsPerSample flops = new RunSummary.FlopsPerSample(Flops.forward(masks, enc),
                 Flops.forwardDense(masks, enc), Flops.train(masks, enc), Flops.trainDense(masks, enc));
-        double sps = 0;
-        for (EpochMetrics m : ep) sps += m.samplesPerS();
+        RunClock clock = t.clock();
+        double sps = clock.steadySamplesPerSecond();
+        if (Double.isNaN(sps)) { // no session trained past its warm-up: the epochs' own rates
+            sps = 0;
+            for (EpochMetrics m : ep) sps += m.samplesPerS() / ep.size();
+        }
         Map<String, Double> phases = new LinkedHashMap<>();
         long steps = Math.max(1, t.stepsThisSession());
         for (Phase p : Phase.values()) {
@@ -302,7 +309,6 @@ public final class TrainRun {
                 last.testAcc(), last.testLoss(), bestTest, best.epoch(), haveVal ? "val_accuracy" : "test_accuracy",
                 best.testAcc(), haveVal ? last.valAcc() : null, haveVal ? best.valAcc() : null, last.trainAcc(),
                 active, dense, last.density(), java.util.Arrays.stream(arch.widths()).boxed().toList(), flops,
-                ep.isEmpty() ? 0 : sps / ep.size(), phases, be.name(), be.description(), t.trainSeconds(),
-                (System.nanoTime() - wall0) / 1e9, Version.version());
+                sps, phases, be.name(), be.description(), clock.trainSeconds(), clock.wallSeconds(), Version.version());
     }
 }

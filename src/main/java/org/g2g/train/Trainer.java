@@ -32,7 +32,10 @@ public final class Trainer {
     public final PhaseTimer timer;
     private long step;
     private int epochsDone;
-    private double trainSeconds;
+    private RunClock clock = RunClock.ZERO;
+    /** The wall time of earlier sessions, and when this one began (System.nanoTime). */
+    private double wallBefore;
+    private long sessionStart = System.nanoTime();
     private long trainSamples;
     private long stepsThisSession;
 
@@ -48,14 +51,21 @@ public final class Trainer {
         this.timer = new PhaseTimer(net.be, syncTimer);
     }
 
-    public void resumeAt(int epochsDone, long step, double trainSeconds) {
+    public void resumeAt(int epochsDone, long step, RunClock clock) {
         this.epochsDone = epochsDone;
         this.step = step;
-        this.trainSeconds = trainSeconds;
+        this.clock = clock;
+        this.wallBefore = clock.wallSeconds();
     }
 
+    /** When this process's session began (System.nanoTime), for the run's wall time. */
+    public void sessionStartedAt(long nanos) { this.sessionStart = nanos; }
+
     public long step() { return step; }
-    public double trainSeconds() { return trainSeconds; }
+    public double trainSeconds() { return clock.trainSeconds(); }
+
+    /** The run's time so far, all sessions, with this session's wall time up to now. */
+    public RunClock clock() { return clock.withWall(wallBefore + (System.nanoTime() - sessionStart) / 1e9); }
     public long trainSamplesThisSession() { return trainSamples; }
     public long stepsThisSession() { return stepsThisSession; }
 
@@ -92,6 +102,8 @@ public final class Trainer {
                 // the epoch's loss sum, correct count, samples and seconds at the end of the last --log-every window
                 double lossMark = 0, correctMark = 0, secsMark = 0;
                 int samplesMark = 0;
+                long stepsBefore = stepsThisSession, warmEndNanos = 0;
+                int warmEndSamples = 0;
                 for (int bi = 0; bi < batches; bi++) {
                     int off = bi * cfg.batch();
                     int bs = Math.min(cfg.batch(), n - off);
@@ -99,6 +111,11 @@ public final class Trainer {
                     List<DstStats> s = trainStep(net, dst, timer, data, order, off, bs, (float) lr, step + 1);
                     step++;
                     stepsThisSession++;
+                    if (stepsThisSession == RunClock.WARMUP_STEPS) { // throughput is counted from here (RunClock)
+                        be.sync();
+                        warmEndNanos = System.nanoTime() - t0;
+                        warmEndSamples = off + bs;
+                    }
                     if (!s.isEmpty()) rec.addDst(s);
                     if (step % CHECK_EVERY == 0) checkFinite(be.read(net.stats)[0], epoch);
                     double secs = (System.nanoTime() - t0) / 1e9;
@@ -116,8 +133,9 @@ public final class Trainer {
                     }
                 }
                 be.sync();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                trainSeconds += secs;
+                long epochNanos = System.nanoTime() - t0;
+                double secs = epochNanos / 1e9;
+                clock = clock.plusEpoch(stepsBefore, batches, n, warmEndSamples, warmEndNanos, epochNanos);
                 trainSamples += n;
                 double[] st = net.takeStats();
                 checkFinite(st[0], epoch);
@@ -139,7 +157,7 @@ public final class Trainer {
                 rec.addEpoch(m);
                 epochsDone = epoch + 1;
                 // checkpoint first: it carries the metric rows, so a kill between the two writes loses nothing
-                Checkpoint.save(rec.checkpoint(), net, dst, epochsDone, step, trainSeconds, rec.metricRows(),
+                Checkpoint.save(rec.checkpoint(), net, dst, epochsDone, step, clock(), rec.metricRows(),
                         rec.dstRows(), configJson);
                 rec.flushCsv();
                 Checkpoint.saveModel(rec.model(), net, modelMetadata);
