@@ -132,7 +132,6 @@ public final class TrainRun {
             try (Backend be = Backends.open(c.deviceSpec(), c.threads(), c.sparseEngine(), c.precision(), log)) {
                 Data data = loadData(c, log);
                 RunRecorder rec = new RunRecorder(dir);
-                if (log instanceof RunLog runLog) runLog.keepIn(dir.resolve("log.txt"));
                 log.println("device: " + be.name() + " (" + be.description() + ")");
                 return train(c, data, be, rec, ckpt == null ? null : new Saved(ckpt, made), log, listener, wall0, started);
             }
@@ -202,6 +201,8 @@ public final class TrainRun {
             }
             arch = new Architecture(arch.kind(), arch.widths(), ckpt.masks, arch.targetDensity(), arch.encoder());
         }
+        // the run starts writing here (what fails before leaves no directory): so does its log
+        if (log instanceof RunLog runLog) runLog.keepIn(rec.dir.resolve("log.txt"));
         rec.writeConfig(c, json, started);
         float[][][] w0 = ckpt != null ? ckpt.weights : Network.initWeights(arch, rng);
         // drawn after the layers, so a model without an encoder starts exactly as before encoders existed
