@@ -46,6 +46,14 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
     @Option(names = "--shard", paramLabel = "k/N", description = "run only shard k of N (k from 0), e.g. a job array's index")
     String shard;
 
+    @Option(names = "--shard-balance", paramLabel = "count|flops", defaultValue = "count",
+            description = "split --shard by number of runs (default) or by estimated training FLOPs (see --dry-run)")
+    String shardBalance;
+
+    @Option(names = "--no-steal", description = "do not take pending runs of other shards when this one is done "
+            + "(use it when each shard has its own --out: stolen runs would be trained twice)")
+    boolean noSteal;
+
     @Option(names = "--parallel", paramLabel = "K",
             description = "runs trained at once in this process (default: 1, or one per --devices entry); on a GPU each on its own stream")
     Integer parallel;
@@ -79,7 +87,8 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
             throw new UserError("sweep: give --spec FILE (or --out DIR of an existing sweep)");
         }
         Path dir = out != null ? out : Path.of("runs", "sweep-" + g.spec.name());
-        Shard sh = shard == null ? Shard.ALL : Shard.parse(shard);
+        org.g2g.sweep.ShardBalance balance = org.g2g.sweep.ShardBalance.parse(shardBalance);
+        Shard sh = shard == null ? Shard.ALL : Shard.parse(shard, balance);
         if (dryRun) {
             DryRun.print(g, dir, sh, System.out);
             return 0;
@@ -98,8 +107,9 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
             }
         }
         int k = parallel != null ? parallel : Math.max(1, devs.size());
-        SweepRunner.Result r = new SweepRunner(g, dir, new SweepRunner.Options(sh, k, claims, System.out, devs)).run();
-        System.out.println("sweep " + g.spec.name() + ": " + r.finished() + " of " + r.total() + " runs finished; results: "
+        SweepRunner.Result r = new SweepRunner(g, dir, new SweepRunner.Options(sh, k, claims, System.out, devs, !noSteal)).run();
+        System.out.println("sweep " + g.spec.name() + ": " + r.finished() + " of " + r.total() + " runs finished"
+                + (r.stolen().isEmpty() ? "" : " (and " + r.stolen().size() + " of other shards)") + "; results: "
                 + dir.resolve("results.csv") + ", " + dir.resolve("summary.md"));
         if (!r.failed().isEmpty()) {
             System.err.println("error: " + r.failed().size() + " run" + (r.failed().size() == 1 ? "" : "s") + " failed:");

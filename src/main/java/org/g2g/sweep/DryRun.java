@@ -36,5 +36,15 @@ public final class DryRun {
         }
         out.printf(Locale.ROOT, "estimated training cost: %.3f TFLOPs in all, %.3f TFLOPs left "
                 + "(train FLOPs per sample at the initial masks x samples x epochs; evaluation not counted)%n", total, left);
+        if (shard.n() > 1) { // what each shard would get, so count and flops balancing can be compared
+            StringBuilder sb = new StringBuilder();
+            for (List<Grid.Point> s : shard.split(g.points)) {
+                double f = 0;
+                for (Grid.Point p : s) f += p.estimatedTrainFlops() / 1e12;
+                sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", f)).append(" (").append(s.size()).append(")");
+            }
+            out.printf(Locale.ROOT, "TFLOPs (runs) of shards 0..%d split by %s: %s%n", shard.n() - 1,
+                    shard.balance().spelling(), sb);
+        }
     }
 }

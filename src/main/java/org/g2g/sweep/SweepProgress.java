@@ -18,6 +18,8 @@ final class SweepProgress {
     private final int total;
     /** Runs of this shard known finished: a set, so a run counted twice (skipped, then seen again) counts once. */
     private final java.util.Set<String> done = new java.util.HashSet<>();
+    private final java.util.Set<String> mine = new java.util.HashSet<>();
+    /** Estimated FLOPs of each run not finished yet: this shard's, and other shards' runs once taken over. */
     private final Map<String, Double> cost = new HashMap<>();
     /** Fraction of each unfinished run already trained (epochs done / epochs). */
     private final Map<String, Double> fraction = new HashMap<>();
@@ -28,6 +30,7 @@ final class SweepProgress {
         this.out = out;
         this.total = points.size();
         for (Grid.Point p : points) {
+            mine.add(p.name());
             double c = Math.max(1, p.estimatedTrainFlops());
             cost.put(p.name(), c);
             Double f = epochFractionDone.get(p.name());
@@ -39,6 +42,7 @@ final class SweepProgress {
         say(p.name() + (epochsDone > 0 ? ": resuming after epoch " + epochsDone + "/" + p.config().epochs() : ": starting")
                 + " (" + owner + ")");
         fraction.putIfAbsent(p.name(), epochsDone / (double) p.config().epochs());
+        cost.putIfAbsent(p.name(), (double) Math.max(1, p.estimatedTrainFlops())); // a run of another shard
     }
 
     synchronized void epoch(Grid.Point p, int epoch, int epochs, double testAcc) {
@@ -49,14 +53,14 @@ final class SweepProgress {
     }
 
     synchronized void finished(Grid.Point p, double testAcc, double seconds) {
-        done.add(p.name());
+        if (mine.contains(p.name())) done.add(p.name());
         fraction.remove(p.name());
         cost.put(p.name(), 0.0);
         say(String.format(Locale.ROOT, "%s finished: test %.2f%% (%.0f s)", p.name(), 100 * testAcc, seconds));
     }
 
     synchronized void skippedFinished(Grid.Point p) {
-        done.add(p.name());
+        if (mine.contains(p.name())) done.add(p.name());
         cost.put(p.name(), 0.0);
         fraction.remove(p.name());
     }

@@ -40,7 +40,10 @@ import java.util.concurrent.Future;
  * ones, resumes unfinished ones from their checkpoint, and after every run rebuilds
  * results.csv, summary.csv, summary.md and the plots from what is on disk. When all its
  * runs are finished or claimed by others, a worker waits for those others (taking over a
- * claim that expires), so a sweep command returns when its shard is complete.
+ * claim that expires), so a sweep command returns when its shard is complete. With stealing on,
+ * a worker with nothing of its own shard to run takes pending runs of the other shards, the ones
+ * their owners would reach last first: the claims make that safe, and a shard that finishes early
+ * helps the slow ones instead of idling (only when the shards share this directory).
  */
 public final class SweepRunner {
     /**
@@ -48,8 +51,10 @@ public final class SweepRunner {
      * at a time; with {@code devices} given, worker w trains on devices[w mod n] (its runs' --device
      * replaced), else every run on its own --device. K workers on one GPU each get their own
      * stream, CUDA graphs and memory there, and are sized against a K-th of its memory.
+     * steal: take pending runs of other shards once this one has nothing left to start.
      */
-    public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console, List<DeviceSpec> devices) {
+    public record Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console, List<DeviceSpec> devices,
+                          boolean steal) {
         public Options {
             if (parallel < 1) throw new UserError("--parallel " + parallel + ": must be at least 1");
             devices = List.copyOf(devices);
@@ -59,7 +64,15 @@ public final class SweepRunner {
         }
 
         public Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console) {
-            this(shard, parallel, claims, console, List.of());
+            this(shard, parallel, claims, console, List.of(), false);
+        }
+
+        public Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console, List<DeviceSpec> devices) {
+            this(shard, parallel, claims, console, devices, false);
+        }
+
+        public Options(Shard shard, int parallel, ClaimLock.Settings claims, PrintStream console, boolean steal) {
+            this(shard, parallel, claims, console, List.of(), steal);
         }
 
         /** The device worker w trains on, or null when each run keeps its own --device. */
@@ -68,12 +81,16 @@ public final class SweepRunner {
         }
     }
 
-    public record Result(int total, int finished, List<String> failed) {}
+    /** total and finished count this shard's runs; stolen names the other shards' runs this process trained. */
+    public record Result(int total, int finished, List<String> failed, List<String> stolen) {}
 
     private final Grid grid;
     private final Path dir;
     private final Options o;
     private final List<Grid.Point> mine;
+    /** The other shards' runs, each shard's last first, interleaved across shards. */
+    private final List<Grid.Point> others;
+    private final List<String> stolen = Collections.synchronizedList(new ArrayList<>());
     private final Set<String> done = ConcurrentHashMap.newKeySet();
     private final Set<ClaimLock> held = ConcurrentHashMap.newKeySet();
     private final List<String> failed = Collections.synchronizedList(new ArrayList<>());
@@ -86,7 +103,20 @@ public final class SweepRunner {
         this.grid = grid;
         this.dir = dir;
         this.o = o;
-        this.mine = o.shard().select(grid.points);
+        List<List<Grid.Point>> shards = o.shard().split(grid.points);
+        this.mine = shards.get(o.shard().k());
+        List<Grid.Point> rest = new ArrayList<>();
+        for (int depth = 0; ; depth++) {
+            boolean any = false;
+            for (int j = 0; j < shards.size(); j++) {
+                List<Grid.Point> s = shards.get(j);
+                if (j == o.shard().k() || depth >= s.size()) continue;
+                rest.add(s.get(s.size() - 1 - depth));
+                any = true;
+            }
+            if (!any) break;
+        }
+        this.others = o.steal() ? List.copyOf(rest) : List.of();
     }
 
     // ---------- running ----------
@@ -184,7 +214,7 @@ public final class SweepRunner {
         SweepOutputs.refresh(grid, dir);
         int fin = 0;
         for (Grid.Point p : mine) if (ResultsTable.finished(dir.resolve(p.name()))) fin++;
-        return new Result(mine.size(), fin, List.copyOf(failed));
+        return new Result(mine.size(), fin, List.copyOf(failed), List.copyOf(stolen));
     }
 
     /**
@@ -198,6 +228,7 @@ public final class SweepRunner {
             for (int w = 0; w < o.parallel(); w++) workers.merge(o.deviceOf(w), 1, Integer::sum);
         } else {
             for (Grid.Point p : mine) workers.put(p.config().deviceSpec(), o.parallel());
+            for (Grid.Point p : others) workers.put(p.config().deviceSpec(), o.parallel()); // runs it may take over
         }
         List<Backends.Share> shares = new ArrayList<>();
         workers.forEach((d, k) -> shares.add(Backends.share(d, k)));
@@ -217,19 +248,11 @@ public final class SweepRunner {
                     if (failedDuringThisSweep(run)) { done.add(p.name()); continue; }
                     ClaimLock claim = ClaimLock.tryAcquire(run, owner, o.claims());
                     if (claim == null) { waiting = true; continue; }
-                    held.add(claim);
-                    try {
-                        if (ResultsTable.finished(run)) { finish(p); continue; }
-                        ran = true;
-                        if (!runOne(p, run, claim, o.deviceOf(index))) waiting = true;
-                    } finally {
-                        claim.close();
-                        held.remove(claim);
-                    }
-                    SweepOutputs.refresh(grid, dir);
-                    synchronized (changed) { changed.notifyAll(); }
+                    ran = true;
+                    if (!runClaimed(p, run, claim, o.deviceOf(index))) waiting = true;
                 }
-                if (!waiting) return;
+                if (!ran) ran = stealOne(owner, o.deviceOf(index)); // nothing of ours to start: help another shard
+                if (!waiting && !ran) return;
                 if (!ran) {
                     // wait for a sibling worker to finish a run (notified) or another process to (polled)
                     synchronized (changed) { changed.wait(poll); }
@@ -240,6 +263,40 @@ public final class SweepRunner {
         } finally {
             ClaimLock.retire(owner);
         }
+    }
+
+    /** Trains the claimed run p (unless it finished meanwhile) and releases the claim; false when the claim was lost. */
+    private boolean runClaimed(Grid.Point p, Path run, ClaimLock claim, DeviceSpec device) {
+        held.add(claim);
+        boolean whole;
+        try {
+            if (ResultsTable.finished(run)) { finish(p); return true; }
+            whole = runOne(p, run, claim, device);
+        } finally {
+            claim.close();
+            held.remove(claim);
+        }
+        SweepOutputs.refresh(grid, dir);
+        synchronized (changed) { changed.notifyAll(); }
+        return whole;
+    }
+
+    /** Claims and trains one pending run of another shard; false when there is none to take. */
+    private boolean stealOne(String owner, DeviceSpec device) {
+        for (Grid.Point p : others) {
+            if (done.contains(p.name())) continue;
+            Path run = dir.resolve(p.name());
+            if (ResultsTable.finished(run) || failedDuringThisSweep(run)) { done.add(p.name()); continue; }
+            ClaimLock claim = ClaimLock.tryAcquire(run, owner, o.claims());
+            if (claim == null) continue;
+            if (!ResultsTable.finished(run)) {
+                progress.note(p.name() + ": taken over from another shard (this shard has nothing left to start)");
+                stolen.add(p.name());
+            }
+            runClaimed(p, run, claim, device);
+            return true;
+        }
+        return false;
     }
 
     private void finish(Grid.Point p) {

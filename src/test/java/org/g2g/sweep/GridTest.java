@@ -93,6 +93,55 @@ class GridTest {
         }
     }
 
+    /** A grid whose runs differ 30-fold in cost: dense 512-wide ones and sparse 64-wide ones. */
+    static final String SKEWED = """
+            name: skew
+            base: {epochs: 2, encoder: none}
+            grid:
+              seed: [1, 2, 3, 4, 5]
+            variants:
+              - {label: big, model: dense, hidden: 512}
+              - {label: small, model: g2g, hidden: 64}
+              - {label: mid, model: er, hidden: 256, density: 0.3}
+            """;
+
+    private static double[] shardFlops(Grid g, int n, ShardBalance b) {
+        double[] f = new double[n];
+        for (int k = 0; k < n; k++) for (Grid.Point p : new Shard(k, n, b).select(g.points)) f[k] += p.estimatedTrainFlops();
+        return f;
+    }
+
+    private static double spread(double[] f) {
+        return java.util.Arrays.stream(f).max().orElse(0) - java.util.Arrays.stream(f).min().orElse(0);
+    }
+
+    @Test
+    void flopBalancedShardsPartitionTheGridAndEvenOutItsCost() {
+        Grid g = Grid.expand(SweepSpec.parse(SKEWED, "s.yaml"), Map.of());
+        double biggest = 0;
+        for (Grid.Point p : g.points) biggest = Math.max(biggest, p.estimatedTrainFlops());
+        for (int n = 1; n <= 8; n++) {
+            Set<String> seen = new HashSet<>();
+            for (int k = 0; k < n; k++) {
+                List<Grid.Point> s = new Shard(k, n, ShardBalance.FLOPS).select(g.points);
+                for (int i = 1; i < s.size(); i++) assertTrue(s.get(i - 1).index() < s.get(i).index(), "grid order");
+                for (Grid.Point p : s) assertTrue(seen.add(p.name()), p.name() + " in two shards of " + n);
+                assertEquals(s, new Shard(k, n, ShardBalance.FLOPS).select(
+                        Grid.expand(SweepSpec.parse(SKEWED, "s.yaml"), Map.of()).points).stream().map(p -> g.points.get(p.index())).toList(),
+                        "every task computes the same split");
+            }
+            assertEquals(g.points.size(), seen.size());
+            double[] byFlops = shardFlops(g, n, ShardBalance.FLOPS);
+            // greedy largest-first: no shard ends more than one run's estimate above another
+            assertTrue(spread(byFlops) <= biggest, n + ": spread " + spread(byFlops) + " > " + biggest);
+        }
+        // on this grid round robin puts the 5 big runs unevenly over 3 shards (2, 2, 1) and 4 shards
+        for (int n : new int[]{3, 4}) {
+            double c = spread(shardFlops(g, n, ShardBalance.COUNT)), f = spread(shardFlops(g, n, ShardBalance.FLOPS));
+            assertTrue(f < c, n + " shards: by FLOPs spread " + f + " not below by count " + c);
+        }
+    }
+
     @Test
     void shardSyntax() {
         assertEquals(new Shard(2, 5), Shard.parse("2/5"));
@@ -101,6 +150,8 @@ class GridTest {
         assertThrows(UserError.class, () -> Shard.parse("1/0"));
         assertThrows(UserError.class, () -> Shard.parse("a/b"));
         assertThrows(UserError.class, () -> Shard.parse("3"));
+        assertEquals(ShardBalance.FLOPS, ShardBalance.parse("flops"));
+        assertThrows(UserError.class, () -> ShardBalance.parse("time"));
     }
 
     @Test

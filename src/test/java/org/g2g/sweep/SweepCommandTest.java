@@ -44,9 +44,9 @@ class SweepCommandTest {
         assertEquals(0, g2g(cat(new String[]{"sweep", "--spec", spec.toString(), "--out", a, "--dry-run"}, common)), out);
         assertTrue(out.contains("6 runs") && out.contains("seed=2_model=er"), out);
 
-        assertEquals(0, g2g(cat(new String[]{"sweep", "--spec", spec.toString(), "--out", a, "--shard", "0/2", "--parallel", "2"}, common)), out);
+        assertEquals(0, g2g(cat(new String[]{"sweep", "--spec", spec.toString(), "--out", a, "--shard", "0/2", "--parallel", "2", "--no-steal"}, common)), out);
         assertTrue(out.contains("3 of 3 runs finished"), out);
-        assertEquals(0, g2g(cat(new String[]{"sweep", "--spec", spec.toString(), "--out", b, "--shard", "1/2"}, common)), out);
+        assertEquals(0, g2g(cat(new String[]{"sweep", "--spec", spec.toString(), "--out", b, "--shard", "1/2", "--no-steal"}, common)), out);
         assertEquals(0, g2g("sweep", "merge", "--out", m, a, b), out);
         assertTrue(out.contains("6 of 6 runs finished"), out);
         Grid g = Grid.expand(SweepSpec.read(spec), Map.of("data", data.toString(), "epochs", "1"));

@@ -27,7 +27,7 @@ class SweepDirectoryTest {
 
     static String run(Grid g, Path out) {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        new SweepRunner(g, out, new SweepRunner.Options(Shard.ALL, 1, Fixtures.FAST, Fixtures.sink(console))).run();
+        new SweepRunner(g, out, new SweepRunner.Options(Shard.ALL, 1, Fixtures.FAST, Fixtures.sink(console), true)).run();
         return console.toString(StandardCharsets.UTF_8);
     }
 

@@ -83,7 +83,7 @@ class SweepProcessTest {
 
         // the rerun (the same command) takes over the dead process's claim at once and resumes from the checkpoint
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        SweepRunner.Result r = new SweepRunner(g, out, new SweepRunner.Options(Shard.ALL, 1, Fixtures.FAST, Fixtures.sink(console))).run();
+        SweepRunner.Result r = new SweepRunner(g, out, new SweepRunner.Options(Shard.ALL, 1, Fixtures.FAST, Fixtures.sink(console), true)).run();
         assertEquals(g.points.size(), r.finished(), console.toString());
         SweepRunnerTest.assertEveryRunFinishedOnce(g, out);
         String log = Files.readString(out.resolve(killedIn).resolve("log.txt"));

@@ -30,9 +30,14 @@ class SweepRunnerTest {
                 + "  - {label: er, model: er, cross: []}\n";
     }
 
+    /** A shard run without stealing: these tests give shards their own directories or want partial sweeps. */
     static SweepRunner.Result run(Grid g, Path out, Shard shard, int parallel) {
+        return run(g, out, shard, parallel, false);
+    }
+
+    static SweepRunner.Result run(Grid g, Path out, Shard shard, int parallel, boolean steal) {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        SweepRunner.Result r = new SweepRunner(g, out, new SweepRunner.Options(shard, parallel, Fixtures.FAST, Fixtures.sink(console))).run();
+        SweepRunner.Result r = new SweepRunner(g, out, new SweepRunner.Options(shard, parallel, Fixtures.FAST, Fixtures.sink(console), steal)).run();
         assertTrue(console.toString().contains("done"), console.toString());
         return r;
     }
@@ -117,6 +122,51 @@ class SweepRunnerTest {
         // merging into the first shard's directory works as well
         SweepMerge.merge(List.of(a, b), a, Fixtures.sink(new ByteArrayOutputStream()));
         assertEveryRunFinishedOnce(g, a);
+    }
+
+    @Test
+    void aShardThatIsDoneTakesOverTheOthersPendingRuns() throws Exception {
+        Path data = Fixtures.idx(tmp.resolve("data"), 256, 128);
+        Grid g = Grid.expand(SweepSpec.parse(spec(data, 1), "tiny.yaml"), Map.of());
+        Path out = tmp.resolve("out");
+        // shard 1 of 2 never starts (a pending array task): shard 0 does its 3 runs, then shard 1's 2
+        SweepRunner.Result r = run(g, out, new Shard(0, 2), 1, true);
+        assertEquals(3, r.total());
+        assertEquals(3, r.finished());
+        assertEquals(new Shard(1, 2).select(g.points).stream().map(Grid.Point::name).sorted().toList(),
+                r.stolen().stream().sorted().toList(), "shard 1's runs were taken over");
+        assertEveryRunFinishedOnce(g, out);
+        // shard 1 starting late finds its runs finished and trains nothing
+        SweepRunner.Result late = run(g, out, new Shard(1, 2), 1, true);
+        assertEquals(2, late.finished());
+        assertTrue(late.stolen().isEmpty());
+        assertEveryRunFinishedOnce(g, out);
+    }
+
+    @Test
+    void shardsStealingFromEachOtherTrainEveryRunOnce() throws Exception {
+        Path data = Fixtures.idx(tmp.resolve("data"), 256, 128);
+        Grid g = Grid.expand(SweepSpec.parse(spec(data, 1), "tiny.yaml"), Map.of());
+        Path out = tmp.resolve("out");
+        // three shards of 5 runs, two workers each, all stealing, at once in one directory
+        List<java.util.concurrent.Future<SweepRunner.Result>> fs = new java.util.ArrayList<>();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            for (int k = 0; k < 3; k++) {
+                Shard sh = new Shard(k, 3);
+                fs.add(pool.submit(() -> run(g, out, sh, 2, true)));
+            }
+            int stolen = 0;
+            for (var f : fs) {
+                SweepRunner.Result r = f.get();
+                assertEquals(r.total(), r.finished());
+                stolen += r.stolen().size();
+            }
+            assertTrue(stolen <= 5);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEveryRunFinishedOnce(g, out);
     }
 
     @Test
