@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Run a grid of training runs from a YAML spec, with tables and plots.",
-        subcommands = SweepCommand.Merge.class,
+        subcommands = {SweepCommand.Merge.class, SweepCommand.Plot.class},
         description = {"Run a grid of training runs from a YAML spec (base options, grid, variants),",
                 "each into DIR/<run>/ as `g2g train` would: resumable, shardable (--shard), safe to",
                 "share between processes and machines. Keeps DIR/results.csv, summary.csv, summary.md",
@@ -134,6 +134,26 @@ final class SweepCommand implements Callable<Integer>, Main.NeedsRunOptions {
         @Override
         public Integer call() {
             SweepMerge.merge(dirs, out != null ? out : dirs.get(0), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "plot", mixinStandardHelpOptions = true,
+            description = {"Redraw a sweep's plots from DIR/results.csv and DIR/sweep.json alone,",
+                    "e.g. for a copy of its results without the run directories."})
+    static final class Plot implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", arity = "1", description = "sweep directory (holding results.csv and sweep.json)")
+        Path dir;
+
+        @Option(names = "--debug", description = "print stack traces of errors")
+        boolean debug;
+
+        @Override
+        public Integer call() {
+            Grid g = SweepState.read(dir);
+            List<Path> files = org.g2g.sweep.SweepOutputs.replot(g, dir);
+            if (files.isEmpty()) throw new UserError("sweep plot: " + dir.resolve("results.csv") + " has no finished run to plot");
+            for (Path f : files) System.out.println("wrote " + f);
             return 0;
         }
     }

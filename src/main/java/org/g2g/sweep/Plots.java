@@ -50,20 +50,61 @@ public final class Plots {
         return m;
     }
 
+    /** Methods drawn at one density sit this far apart on the density axis, centred on it. */
+    static final double DODGE = 0.012;
+
+    /** Markers by method, so methods stay apart in print and for readers who do not see colour. */
+    private static final org.knowm.xchart.style.markers.Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND,
+            SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP, SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS,
+            SeriesMarkers.OVAL, SeriesMarkers.RECTANGLE, SeriesMarkers.PLUS};
+
+    /**
+     * Where each method's points are drawn: at their density, shifted by DODGE steps when other
+     * methods have a point at the same density (to 3 decimals), in method order, so error bars do
+     * not hide each other. Keyed by method, then by the group's index in that method's list.
+     */
+    static Map<String, double[]> dodged(Map<String, List<Aggregate.Group>> byMethod) {
+        Map<Long, List<String>> at = new java.util.TreeMap<>();
+        for (Map.Entry<String, List<Aggregate.Group>> e : byMethod.entrySet()) {
+            for (Aggregate.Group g : e.getValue()) {
+                List<String> l = at.computeIfAbsent(Math.round(g.density() * 1000), k -> new ArrayList<>());
+                if (!l.contains(e.getKey())) l.add(e.getKey());
+            }
+        }
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Aggregate.Group>> e : byMethod.entrySet()) {
+            double[] x = new double[e.getValue().size()];
+            for (int i = 0; i < x.length; i++) {
+                double d = e.getValue().get(i).density();
+                List<String> here = at.get(Math.round(d * 1000));
+                x[i] = d + (here.indexOf(e.getKey()) - (here.size() - 1) / 2.0) * DODGE;
+            }
+            out.put(e.getKey(), x);
+        }
+        return out;
+    }
+
     static XYChart densityChart(String title, List<Aggregate.Group> groups) {
         XYChart c = new XYChartBuilder().width(900).height(600).title(title + ": test accuracy vs density")
-                .xAxisTitle("density (kept fraction of hidden-layer edges)").yAxisTitle("test accuracy (%), mean and 95% CI").build();
+                .xAxisTitle("density (kept fraction of hidden-layer edges; methods at one density drawn side by side)")
+                .yAxisTitle("test accuracy (%), mean and 95% CI").build();
         style(c);
-        c.getStyler().setXAxisMin(0.0);
-        c.getStyler().setXAxisMax(1.0);
+        c.getStyler().setXAxisMin(-0.03);
+        c.getStyler().setXAxisMax(1.03);
         c.getStyler().setXAxisDecimalPattern("0.00");
         double lo = 100, hi = 0;
+        Map<String, List<Aggregate.Group>> methods = new LinkedHashMap<>();
         for (Map.Entry<String, List<Aggregate.Group>> e : byMethod(groups).entrySet()) {
             List<Aggregate.Group> gs = new ArrayList<>(e.getValue());
             gs.sort(Comparator.comparingDouble(Aggregate.Group::density));
-            double[] x = new double[gs.size()], y = new double[gs.size()], err = new double[gs.size()];
+            methods.put(e.getKey(), gs);
+        }
+        Map<String, double[]> xs = dodged(methods);
+        int m = 0;
+        for (Map.Entry<String, List<Aggregate.Group>> e : methods.entrySet()) {
+            List<Aggregate.Group> gs = e.getValue();
+            double[] x = xs.get(e.getKey()), y = new double[gs.size()], err = new double[gs.size()];
             for (int i = 0; i < x.length; i++) {
-                x[i] = gs.get(i).density();
                 y[i] = 100 * gs.get(i).test().mean();
                 double ci = gs.get(i).test().ci95();
                 err[i] = Double.isNaN(ci) ? 0 : 100 * ci;
@@ -71,7 +112,7 @@ public final class Plots {
                 hi = Math.max(hi, y[i] + err[i]);
             }
             XYSeries s = c.addSeries(e.getKey(), x, y, err);
-            s.setMarker(SeriesMarkers.CIRCLE);
+            s.setMarker(MARKERS[m++ % MARKERS.length]);
             if (x.length == 1) s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         }
         // accuracy lives in [0, 100]; wide intervals of few seeds are cut there rather than squash the plot
@@ -83,23 +124,33 @@ public final class Plots {
 
     static XYChart flopsChart(String title, List<Aggregate.Group> groups) {
         XYChart c = new XYChartBuilder().width(900).height(600).title(title + ": accuracy per FLOP")
-                .xAxisTitle("forward MFLOPs per sample (log)").yAxisTitle("test accuracy (%), mean").build();
+                .xAxisTitle("forward MFLOPs per sample (log scale)").yAxisTitle("test accuracy (%), mean").build();
         style(c);
-        c.getStyler().setXAxisLogarithmic(true);
+        // XChart's log axis labels decades only: a sweep within one decade (1.4 to 5.8 MFLOPs) got
+        // no x labels at all. So x is log10(MFLOPs) on a linear axis whose labels say the MFLOPs.
+        c.setCustomXAxisTickLabelsFormatter(Plots::mflopsLabel);
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        int m = 0;
         for (Map.Entry<String, List<Aggregate.Group>> e : byMethod(groups).entrySet()) {
             List<Aggregate.Group> gs = e.getValue();
             double[] x = new double[gs.size()], y = new double[gs.size()];
             for (int i = 0; i < x.length; i++) {
-                x[i] = Math.max(1e-9, gs.get(i).flopsForward() / 1e6);
+                x[i] = logMflops(gs.get(i));
                 y[i] = 100 * gs.get(i).test().mean();
+                lo = Math.min(lo, x[i]);
+                hi = Math.max(hi, x[i]);
             }
             XYSeries s = c.addSeries(e.getKey(), x, y);
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            s.setMarker(MARKERS[m++ % MARKERS.length]);
         }
+        double pad = Math.max(0.05, 0.06 * (hi - lo));
+        c.getStyler().setXAxisMin(lo - pad);
+        c.getStyler().setXAxisMax(hi + pad);
         List<Aggregate.Group> front = frontier(groups);
         double[] fx = new double[front.size()], fy = new double[front.size()];
         for (int i = 0; i < fx.length; i++) {
-            fx[i] = Math.max(1e-9, front.get(i).flopsForward() / 1e6);
+            fx[i] = logMflops(front.get(i));
             fy[i] = 100 * front.get(i).test().mean();
         }
         XYSeries f = c.addSeries("frontier", fx, fy);
@@ -107,6 +158,28 @@ public final class Plots {
         f.setMarker(SeriesMarkers.NONE);
         f.setLineColor(java.awt.Color.DARK_GRAY);
         return c;
+    }
+
+    static double logMflops(Aggregate.Group g) { return Math.log10(Math.max(1e-9, g.flopsForward() / 1e6)); }
+
+    /** A tick of the log10(MFLOPs) axis as MFLOPs, to 2 significant digits (0.25, 1.4, 12, 560). */
+    static String mflopsLabel(double log10) {
+        double v = Math.pow(10, log10);
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(2)).stripTrailingZeros().toPlainString();
+    }
+
+    /**
+     * A figure's title: the sweep's name, and the options its command line set for every run
+     * (a 10-epoch rerun of a spec is told apart from the spec's own sweep); where the data and
+     * which device or threads are left out, as they do not change what is plotted.
+     */
+    public static String title(Grid g) {
+        List<String> set = new ArrayList<>();
+        for (Map.Entry<String, Object> e : new java.util.TreeMap<>(g.cli).entrySet()) {
+            if (List.of("data", "device", "threads", "sparse-engine", "cuda-graphs", "log-every", "tensorboard").contains(e.getKey())) continue;
+            set.add(e.getKey() + " " + e.getValue());
+        }
+        return g.spec.name() + (set.isEmpty() ? "" : " (" + String.join(", ", set) + ")");
     }
 
     /** Configurations that no configuration with at most their FLOPs beats in accuracy, by FLOPs. */

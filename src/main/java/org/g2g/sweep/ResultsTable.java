@@ -57,6 +57,77 @@ public final class ResultsTable {
         return rows;
     }
 
+    /**
+     * The finished rows of a results.csv this table wrote, for the points of g (by run name):
+     * enough of each summary (accuracies, density, sizes, FLOPs, throughput, seconds) to redraw
+     * the figures of a sweep whose run directories are gone (a copy of its results only).
+     */
+    public static List<Row> read(Grid g, Path csv) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(csv);
+        } catch (java.io.IOException e) {
+            throw new org.g2g.UserError(csv + ": cannot read (" + org.g2g.io.AtomicFiles.reason(e) + ")");
+        }
+        if (lines.isEmpty()) throw new org.g2g.UserError(csv + ": empty, not a results table");
+        List<String> head = fields(lines.get(0));
+        for (String need : List.of("run", "status", "test_accuracy", "density", "flops_forward")) {
+            if (!head.contains(need)) throw new org.g2g.UserError(csv + ": no column '" + need + "'; not a g2g results.csv");
+        }
+        java.util.Map<String, Grid.Point> byName = new java.util.HashMap<>();
+        for (Grid.Point p : g.points) byName.put(p.name(), p);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 1; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) continue;
+            List<String> f = fields(lines.get(i));
+            java.util.Map<String, String> v = new java.util.HashMap<>();
+            for (int k = 0; k < Math.min(f.size(), head.size()); k++) v.put(head.get(k), f.get(k));
+            Grid.Point p = byName.get(v.get("run"));
+            if (p == null || !"finished".equals(v.get("status"))) continue;
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("status", RunSummary.FINISHED);
+            for (String k : List.of("test_accuracy", "best_test_accuracy", "val_accuracy", "active_params", "density",
+                    "train_samples_per_second", "seconds", "epochs")) {
+                String x = v.get(k);
+                if (x != null && !x.isEmpty()) m.put(k, x);
+            }
+            java.util.Map<String, Object> fl = new java.util.LinkedHashMap<>();
+            fl.put("forward", v.getOrDefault("flops_forward", "0").isEmpty() ? "0" : v.get("flops_forward"));
+            fl.put("train", v.getOrDefault("flops_train", "0").isEmpty() ? "0" : v.getOrDefault("flops_train", "0"));
+            m.put("flops_per_sample", fl);
+            try {
+                rows.add(new Row(p, "finished", org.g2g.train.RunRecorder.JSON.convertValue(m, RunSummary.class)));
+            } catch (IllegalArgumentException e) {
+                throw new org.g2g.UserError(csv + ": line " + (i + 1) + " is not a results row (" + e.getMessage().split("\n")[0] + ")");
+            }
+        }
+        return rows;
+    }
+
+    /** One CSV line's fields, RFC 4180 quotes undone (as {@link #field} writes them). */
+    static List<String> fields(String line) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean q = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (q) {
+                if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') { cur.append('"'); i++; }
+                else if (c == '"') q = false;
+                else cur.append(c);
+            } else if (c == '"') {
+                q = true;
+            } else if (c == ',') {
+                out.add(cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(c);
+            }
+        }
+        out.add(cur.toString());
+        return out;
+    }
+
     static final String[] METRICS = {"status", "test_accuracy", "best_test_accuracy", "val_accuracy", "active_params",
             "density", "flops_forward", "flops_train", "train_samples_per_second", "seconds", "epochs"};
 

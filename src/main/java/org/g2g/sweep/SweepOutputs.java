@@ -25,12 +25,21 @@ public final class SweepOutputs {
             AtomicFiles.writeString(dir.resolve("summary.csv"), Aggregate.csv(g, groups));
             AtomicFiles.writeString(dir.resolve("summary.md"), Aggregate.markdown(g, groups, fin, g.points.size()));
             try {
-                Plots.write(dir, g.spec.name(), groups);
+                Plots.write(dir, Plots.title(g), groups);
             } catch (RuntimeException | LinkageError | AWTError e) {
                 // a machine without fonts or AWT libraries still gets its tables; the plots can be redrawn by a rerun
                 System.err.println("warning: plots not written (" + e + ")");
             }
             return null;
         });
+    }
+
+    /**
+     * Redraws the figures of dir from its results.csv alone (`g2g sweep plot`), for a sweep
+     * whose run directories are not here; the tables are left as they are.
+     */
+    public static List<java.nio.file.Path> replot(Grid g, Path dir) {
+        List<ResultsTable.Row> rows = ResultsTable.read(g, dir.resolve("results.csv"));
+        return Plots.write(dir, Plots.title(g), Aggregate.groups(g, rows));
     }
 }
