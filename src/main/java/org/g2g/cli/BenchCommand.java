@@ -77,11 +77,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out = Path.of("bench");
 
+    @Option(names = "--replot", paramLabel = "DIR", description = "measure nothing: redraw the speedup plots of DIR "
+            + "from its bench.csv and bench-break-even.csv")
+    Path replot;
+
     @Option(names = "--debug", description = "print stack traces of errors")
     boolean debug;
 
     @Override
     public Integer call() {
+        if (replot != null) {
+            BenchGrid.Result r = BenchPlot.read(replot);
+            java.util.Set<String> shapes = new java.util.TreeSet<>();
+            for (BenchGrid.Row x : r.rows()) {
+                if (!x.op().equals("layer")) continue;
+                String name = "bench-w" + x.width() + "-b" + x.batch() + (x.engine().equals("block") ? "" : "-" + x.engine());
+                if (shapes.add(name)) {
+                    for (Path p : BenchPlot.write(r, x.width(), x.batch(), x.engine(), replot.resolve(name))) System.out.println("saved: " + p);
+                }
+            }
+            return 0;
+        }
         BenchGrid.Spec d = BenchGrid.Spec.defaults();
         BenchGrid.Spec s = new BenchGrid.Spec(orElse(widths, d.widths()), orElse(batches, d.batches()),
                 orElse(densities, d.densities()), orElse(groups, d.groups()), minTime, seed);

@@ -87,6 +87,17 @@ public final class BenchPlot {
         one.setMarker(SeriesMarkers.NONE);
         one.setLineColor(Color.GRAY);
         one.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[]{6, 4}, 0));
+        // where the default G2GNet sits (groups 8, p_intra 1, p' 0.15): the density a reader looks up first
+        double g2g = org.g2g.model.Architecture.g2gDensity(org.g2g.config.RunConfig.defaults());
+        double yLo = Double.POSITIVE_INFINITY, yHi = 0;
+        for (XYSeries x : c.getSeriesMap().values()) {
+            for (double v : x.getYData()) { yLo = Math.min(yLo, v); yHi = Math.max(yHi, v); }
+        }
+        XYSeries at = c.addSeries(String.format(Locale.ROOT, "G2GNet default, density %.3f", g2g),
+                new double[]{g2g, g2g}, new double[]{yLo, yHi});
+        at.setMarker(SeriesMarkers.NONE);
+        at.setLineColor(new Color(200, 0, 0));
+        at.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[]{2, 3}, 0));
         if (!beX.isEmpty()) {
             XYSeries m = c.addSeries("break-even densities", beX, beY);
             m.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
@@ -94,6 +105,39 @@ public final class BenchPlot {
             m.setMarkerColor(Color.BLACK);
         }
         return c;
+    }
+
+    /**
+     * The grid of a bench directory read back from its bench.csv and bench-break-even.csv (as
+     * `g2g bench` wrote them), to redraw the plots without measuring again (`g2g bench --replot`).
+     */
+    public static BenchGrid.Result read(Path dir) {
+        List<BenchGrid.Row> rows = new ArrayList<>();
+        List<BenchGrid.BreakEven> bes = new ArrayList<>();
+        String device = null;
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("bench.csv"));
+            for (String l : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                if (l.isBlank()) continue;
+                String[] f = l.split(",", -1);
+                rows.add(new BenchGrid.Row(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                        Double.parseDouble(f[3]), Double.parseDouble(f[4]), f[5], f[6], Double.parseDouble(f[7]),
+                        f[8].isEmpty() ? Double.NaN : Double.parseDouble(f[8]), f[9].isEmpty() ? null : Double.valueOf(f[9]),
+                        Double.parseDouble(f[10])));
+                device = f[11];
+            }
+            List<String> be = Files.readAllLines(dir.resolve("bench-break-even.csv"));
+            for (String l : be.subList(Math.min(1, be.size()), be.size())) {
+                if (l.isBlank()) continue;
+                String[] f = l.split(",", 7);
+                bes.add(new BenchGrid.BreakEven(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]), f[3], f[4],
+                        f[5].isEmpty() ? null : Double.valueOf(f[5]), f[6]));
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new UserError("bench directory " + dir + ": cannot read bench.csv / bench-break-even.csv (" + e.getMessage() + ")");
+        }
+        if (rows.isEmpty()) throw new UserError("bench directory " + dir + ": bench.csv has no rows");
+        return new BenchGrid.Result(device, device, null, rows, bes);
     }
 
     private static BenchGrid.BreakEven breakEven(BenchGrid.Result r, int width, int batch, int groups, String engine) {
