@@ -58,9 +58,15 @@ class ConcurrentCudaSweepTest {
                 Path a = one.resolve(p.name()), b = other.resolve(p.name());
                 // --devices changes each run's --device (config.json and the model's metadata say which); the
                 // checkpoint's header holds the metric rows with their timings: tensors must match bit for bit
-                List<String> whole = other == three ? List.of("model.safetensors", "dst.csv", "config.json") : List.of("dst.csv");
+                List<String> whole = other == three ? List.of("model.safetensors", "dst.csv") : List.of("dst.csv");
                 for (String f : whole) {
                     assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), b.resolve(f) + " differs from " + a);
+                }
+                if (other == three) { // config.json's "run" block says when and by which process: the options must match
+                    var ca = (com.fasterxml.jackson.databind.node.ObjectNode) org.g2g.train.RunRecorder.JSON.readTree(a.resolve("config.json").toFile());
+                    var cb = (com.fasterxml.jackson.databind.node.ObjectNode) org.g2g.train.RunRecorder.JSON.readTree(b.resolve("config.json").toFile());
+                    assertEquals(ca.remove("run").get("config_sha256"), cb.remove("run").get("config_sha256"), "config hash of " + b);
+                    assertEquals(ca, cb, b.resolve("config.json") + " differs from " + a);
                 }
                 for (String f : List.of("model.safetensors", "checkpoint.safetensors")) {
                     assertArrayEquals(tensorBytes(a.resolve(f)), tensorBytes(b.resolve(f)), "tensors of " + b.resolve(f));
