@@ -25,10 +25,13 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Layer microbenchmarks: the sparse kernel against the dense one over shapes and densities.",
-        description = {"Layer microbenchmarks: the block-masked sparse kernel against the dense kernel (and cuSPARSE",
-                "where loaded) over widths, batches, densities and group counts; forward, input gradient and",
-                "weight gradient separately, and the correlation product. Writes bench.csv, bench-break-even.csv",
-                "and a speedup plot per shape (PNG and SVG).",
+        description = {"Layer microbenchmarks. grid: the block-masked sparse kernel against the dense kernel "
+                + "(and cuSPARSE where loaded) over widths, batches, densities and group counts; forward, input "
+                + "gradient and weight gradient separately, and the correlation product (bench.csv, "
+                + "bench-break-even.csv, a speedup plot per shape in PNG and SVG). gemm: every dense shape of the "
+                + "default step against OpenBLAS. density: the Erdos-Renyi step against the active-edge limit, "
+                + "plotted. layer: the default sparse layer's training pass against the same layer dense.",
+                "",
                 "Example: g2g bench --widths 1024 --batches 256 --out docs/bench"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")

@@ -8,6 +8,7 @@ import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
 import org.g2g.model.MaskFactory;
 
+import java.util.ArrayList;
 import java.util.Random;
 
 /**
@@ -37,22 +38,10 @@ public final class LayerBench {
     }
 
     public static Times time(Backend be, Mask mask, int batch, double minSeconds, Random rng) {
-        int out = mask.out, in = mask.in;
-        try (LayerPlan p = be.plan(mask);
-             Tensor w = be.vector(p.packedSize());
-             Tensor gw = be.vector(p.packedSize());
-             Tensor b = be.vector(out);
-             Tensor gb = be.vector(out);
-             Tensor x = be.tensor(in, batch);
-             Tensor y = be.tensor(out, batch);
-             Tensor dy = be.tensor(out, batch);
-             Tensor dx = be.tensor(in, batch)) {
-            be.pack(p, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
-            be.write(x, uniform(in * batch, rng, 1f));
-            be.write(dy, uniform(out * batch, rng, 1e-2f));
-            double f = Timing.median(Timing.samplesMs(be, () -> be.forward(p, w, b, x, y, batch, true), 1, minSeconds, 3, 500));
-            double i = Timing.median(Timing.samplesMs(be, () -> be.backwardInput(p, w, dy, dx, batch), 1, minSeconds, 3, 500));
-            double g = Timing.median(Timing.samplesMs(be, () -> be.weightGrad(p, x, dy, gw, gb, batch), 1, minSeconds, 3, 500));
+        try (Buffers l = new Buffers(be, mask, batch, rng)) {
+            double f = Timing.median(Timing.samplesMs(be, () -> be.forward(l.p, l.w, l.b, l.x, l.y, batch, true), 1, minSeconds, 3, 500));
+            double i = Timing.median(Timing.samplesMs(be, () -> be.backwardInput(l.p, l.w, l.dy, l.dx, batch), 1, minSeconds, 3, 500));
+            double g = Timing.median(Timing.samplesMs(be, () -> be.weightGrad(l.p, l.x, l.dy, l.gw, l.gb, batch), 1, minSeconds, 3, 500));
             return new Times(f, i, g);
         }
     }
@@ -62,23 +51,54 @@ public final class LayerBench {
      * ReLU) then {@link Backend#layerBackward} (weight, bias and input gradients, ReLU mask).
      */
     public static double trainingMs(Backend be, Mask mask, int batch, double minSeconds, Random rng) {
-        int out = mask.out, in = mask.in;
-        try (LayerPlan p = be.plan(mask);
-             Tensor w = be.vector(p.packedSize());
-             Tensor gw = be.vector(p.packedSize());
-             Tensor b = be.vector(out);
-             Tensor gb = be.vector(out);
-             Tensor x = be.tensor(in, batch);
-             Tensor y = be.tensor(out, batch);
-             Tensor dy = be.tensor(out, batch);
-             Tensor dx = be.tensor(in, batch)) {
-            be.pack(p, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
-            be.write(x, uniform(in * batch, rng, 1f));
-            be.write(dy, uniform(out * batch, rng, 1e-2f));
+        try (Buffers l = new Buffers(be, mask, batch, rng)) {
             return Timing.median(Timing.samplesMs(be, () -> {
-                be.forward(p, w, b, x, y, batch, true);
-                be.layerBackward(p, w, x, dy, gw, gb, dx, true, batch);
+                be.forward(l.p, l.w, l.b, l.x, l.y, batch, true);
+                be.layerBackward(l.p, l.w, l.x, l.dy, l.gw, l.gb, l.dx, true, batch);
             }, 1, minSeconds, 3, 500));
+        }
+    }
+
+    /**
+     * A layer's plan and every tensor its three products touch, filled with random values: one
+     * home for both timings. What was allocated before a failure is freed (device memory).
+     */
+    private static final class Buffers implements AutoCloseable {
+        private final ArrayList<Tensor> owned = new ArrayList<>();
+        final LayerPlan p;
+        final Tensor w, gw, b, gb, x, y, dy, dx;
+
+        Buffers(Backend be, Mask mask, int batch, Random rng) {
+            int out = mask.out, in = mask.in;
+            p = be.plan(mask);
+            try {
+                w = own(be.vector(p.packedSize()));
+                gw = own(be.vector(p.packedSize()));
+                b = own(be.vector(out));
+                gb = own(be.vector(out));
+                x = own(be.tensor(in, batch));
+                y = own(be.tensor(out, batch));
+                dy = own(be.tensor(out, batch));
+                dx = own(be.tensor(in, batch));
+                be.pack(p, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
+                be.write(x, uniform(in * batch, rng, 1f));
+                be.write(dy, uniform(out * batch, rng, 1e-2f));
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        private Tensor own(Tensor t) {
+            owned.add(t);
+            return t;
+        }
+
+        @Override
+        public void close() {
+            for (int k = owned.size() - 1; k >= 0; k--) owned.get(k).close();
+            owned.clear();
+            p.close();
         }
     }
 
