@@ -49,7 +49,13 @@ public final class BenchGrid {
      * training step) or correlation (groups 0, dense, no speedup). engine: the sparse engine.
      */
     public record Row(int width, int batch, int groups, double density, double actualDensity, String op, String engine,
-                      double ms, double denseMs, Double speedup, double gflops) {}
+                      double ms, double denseMs, Double speedup, double gflops, Double speedupLow, Double speedupHigh) {
+        /** A row without a spread (every op but layer). */
+        public Row(int width, int batch, int groups, double density, double actualDensity, String op, String engine,
+                   double ms, double denseMs, Double speedup, double gflops) {
+            this(width, batch, groups, density, actualDensity, op, engine, ms, denseMs, speedup, gflops, null, null);
+        }
+    }
 
     /** Where the speedup of an op crosses 1, interpolated in log density; null when sparse never wins. */
     public record BreakEven(int width, int batch, int groups, String op, String engine, Double density, String note) {}
@@ -89,8 +95,11 @@ public final class BenchGrid {
                             double[] dn = {dense.forwardMs(), dense.inputGradMs(), dense.weightGradMs(), dense.layerMs()};
                             for (int k = 0; k < OPS.size(); k++) {
                                 double f = flops * actual * (k == 3 ? 3 : 1);
+                                // the layer's spread: the slow end of the sparse band against the fast end of the dense one, and back
+                                Double lo = k == 3 ? dense.layerLowMs() / t.layerHighMs() : null;
+                                Double hi = k == 3 ? dense.layerHighMs() / t.layerLowMs() : null;
                                 rows.add(new Row(w, b, g, d, actual, OPS.get(k), e.getKey(), sp[k], dn[k], dn[k] / sp[k],
-                                        f / sp[k] / 1e6));
+                                        f / sp[k] / 1e6, lo, hi));
                             }
                             log.printf(Locale.ROOT, "width %d batch %d groups %d density %.3f (%s): layer %.3f ms, speedup %.2fx%n",
                                     w, b, g, actual, e.getKey(), t.layerMs(), dense.layerMs() / t.layerMs());
@@ -162,17 +171,23 @@ public final class BenchGrid {
                 "sparse at least as fast up to the densest sparse point measured");
     }
 
-    public static final String CSV_HEADER = "width,batch,groups,density,actual_density,op,engine,ms,dense_ms,speedup,gflops,device";
+    /** speedup_low / speedup_high (layer rows only): the spread of the speedup from both timings' quartiles. */
+    public static final String CSV_HEADER = "width,batch,groups,density,actual_density,op,engine,ms,dense_ms,speedup,gflops,device,"
+            + "speedup_low,speedup_high";
 
     public static String csv(Result r) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (Row x : r.rows()) {
-            sb.append(String.format(Locale.ROOT, "%d,%d,%d,%s,%.6f,%s,%s,%.6g,%s,%s,%.4g,%s%n", x.width(), x.batch(), x.groups(),
+            sb.append(String.format(Locale.ROOT, "%d,%d,%d,%s,%.6f,%s,%s,%.6g,%s,%s,%.4g,%s,%s,%s%n", x.width(), x.batch(), x.groups(),
                     x.density(), x.actualDensity(), x.op(), x.engine(), x.ms(),
                     Double.isNaN(x.denseMs()) ? "" : String.format(Locale.ROOT, "%.6g", x.denseMs()),
-                    x.speedup() == null ? "" : String.format(Locale.ROOT, "%.4f", x.speedup()), x.gflops(), r.device()));
+                    ratio(x.speedup()), x.gflops(), r.device(), ratio(x.speedupLow()), ratio(x.speedupHigh())));
         }
         return sb.toString();
+    }
+
+    private static String ratio(Double v) {
+        return v == null ? "" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     public static final String BREAK_EVEN_HEADER = "width,batch,groups,op,engine,break_even_density,note";

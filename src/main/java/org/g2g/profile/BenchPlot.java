@@ -22,10 +22,15 @@ import java.util.TreeMap;
 /**
  * The bench plot: speedup of the sparse layer (forward + both gradients) over the dense kernel
  * against density, log-log, one line per group count, the line speedup = 1 and each group
- * count's break-even density marked (and named in the legend). PNG and SVG, headless.
+ * count's break-even density marked (and named in the legend), a whisker at each point for the
+ * spread of its timings (where bench.csv has it), and G2GNet's default density. PNG and SVG, headless.
  */
 public final class BenchPlot {
     private BenchPlot() {}
+
+    /** One colour per group count, set by hand so each whisker can share its line's colour. */
+    private static final Color[] PALETTE = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+            new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194), new Color(23, 190, 207)};
 
     /** Writes base.png and base.svg for one (width, batch, engine); returns the two files. */
     public static List<Path> write(BenchGrid.Result r, int width, int batch, String engine, Path base) {
@@ -67,6 +72,7 @@ public final class BenchPlot {
         }
         if (byGroups.isEmpty()) throw new IllegalArgumentException("no bench rows for width " + width + " batch " + batch);
         List<Double> beX = new ArrayList<>(), beY = new ArrayList<>();
+        int line = 0;
         for (var e : byGroups.entrySet()) {
             List<BenchGrid.Row> rows = new ArrayList<>(e.getValue());
             rows.sort((a, b) -> Double.compare(a.actualDensity(), b.actualDensity()));
@@ -78,6 +84,19 @@ public final class BenchPlot {
                     : String.format(Locale.ROOT, ", break-even %s%.3f", be.note().startsWith("sparse") ? ">= " : "", be.density()));
             XYSeries s = c.addSeries(label, xs, ys);
             s.setMarker(SeriesMarkers.CIRCLE);
+            Color color = PALETTE[line++ % PALETTE.length];
+            s.setLineColor(color);
+            s.setMarkerColor(color);
+            // the spread of each point (interquartile bands of both timings): a whisker in the series' colour
+            for (BenchGrid.Row x : rows) {
+                if (x.speedupLow() == null || x.speedupHigh() == null) continue;
+                XYSeries w = c.addSeries(label + " spread " + x.actualDensity(), new double[]{x.actualDensity(), x.actualDensity()},
+                        new double[]{x.speedupLow(), x.speedupHigh()});
+                w.setMarker(SeriesMarkers.NONE);
+                w.setLineColor(color);
+                w.setLineStyle(new BasicStroke(1.2f));
+                w.setShowInLegend(false);
+            }
             if (be != null && be.density() != null && be.note().equals("interpolated")) {
                 beX.add(be.density());
                 beY.add(1.0);
@@ -123,7 +142,10 @@ public final class BenchPlot {
                 rows.add(new BenchGrid.Row(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]),
                         Double.parseDouble(f[3]), Double.parseDouble(f[4]), f[5], f[6], Double.parseDouble(f[7]),
                         f[8].isEmpty() ? Double.NaN : Double.parseDouble(f[8]), f[9].isEmpty() ? null : Double.valueOf(f[9]),
-                        Double.parseDouble(f[10])));
+                        Double.parseDouble(f[10]),
+                        // files written before the spread columns existed have 12 fields
+                        f.length > 13 && !f[12].isEmpty() ? Double.valueOf(f[12]) : null,
+                        f.length > 13 && !f[13].isEmpty() ? Double.valueOf(f[13]) : null));
                 device = f[11];
             }
             List<String> be = Files.readAllLines(dir.resolve("bench-break-even.csv"));

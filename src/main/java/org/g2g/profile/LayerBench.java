@@ -19,8 +19,12 @@ import java.util.Random;
 public final class LayerBench {
     private LayerBench() {}
 
-    /** Median milliseconds of each operation. */
-    public record Times(double forwardMs, double inputGradMs, double weightGradMs) {
+    /**
+     * Median milliseconds of each operation; layerLowMs / layerHighMs: the 25th and 75th
+     * percentiles of the three operations, summed: the spread a plot shows around the layer's
+     * time (a band from each operation's own repeats, not the quartiles of a timed sum).
+     */
+    public record Times(double forwardMs, double inputGradMs, double weightGradMs, double layerLowMs, double layerHighMs) {
         public double layerMs() { return forwardMs + inputGradMs + weightGradMs; }
     }
 
@@ -39,10 +43,12 @@ public final class LayerBench {
 
     public static Times time(Backend be, Mask mask, int batch, double minSeconds, Random rng) {
         try (Buffers l = new Buffers(be, mask, batch, rng)) {
-            double f = Timing.median(Timing.samplesMs(be, () -> be.forward(l.p, l.w, l.b, l.x, l.y, batch, true), 1, minSeconds, 3, 500));
-            double i = Timing.median(Timing.samplesMs(be, () -> be.backwardInput(l.p, l.w, l.dy, l.dx, batch), 1, minSeconds, 3, 500));
-            double g = Timing.median(Timing.samplesMs(be, () -> be.weightGrad(l.p, l.x, l.dy, l.gw, l.gb, batch), 1, minSeconds, 3, 500));
-            return new Times(f, i, g);
+            double[] f = Timing.samplesMs(be, () -> be.forward(l.p, l.w, l.b, l.x, l.y, batch, true), 1, minSeconds, 3, 500);
+            double[] i = Timing.samplesMs(be, () -> be.backwardInput(l.p, l.w, l.dy, l.dx, batch), 1, minSeconds, 3, 500);
+            double[] g = Timing.samplesMs(be, () -> be.weightGrad(l.p, l.x, l.dy, l.gw, l.gb, batch), 1, minSeconds, 3, 500);
+            return new Times(Timing.median(f), Timing.median(i), Timing.median(g),
+                    Timing.percentile(f, 25) + Timing.percentile(i, 25) + Timing.percentile(g, 25),
+                    Timing.percentile(f, 75) + Timing.percentile(i, 75) + Timing.percentile(g, 75));
         }
     }
 

@@ -28,7 +28,22 @@ class BenchTest {
                 double speedup = Double.parseDouble(f[9]), ms = Double.parseDouble(f[7]), dense = Double.parseDouble(f[8]);
                 assertEquals(dense / ms, speedup, 1e-3 * speedup + 1e-4, row);
             }
+            // the spread: on layer rows only, and it brackets the median's speedup
+            if (f[5].equals("layer")) {
+                double lo = Double.parseDouble(f[12]), hi = Double.parseDouble(f[13]), speedup = Double.parseDouble(f[9]);
+                assertTrue(lo > 0 && lo <= speedup * (1 + 1e-3) + 1e-4 && speedup <= hi * (1 + 1e-3) + 1e-4, row);
+            } else {
+                assertEquals("", f[12], row);
+                assertEquals("", f[13], row);
+            }
         }
+        // read back for --replot: the spread survives, and the plot draws one whisker per layer point, out of the legend
+        BenchGrid.Result back = BenchPlot.read(dir);
+        long layerRows = back.rows().stream().filter(x -> x.op().equals("layer") && x.width() == 32).count();
+        assertTrue(back.rows().stream().filter(x -> x.op().equals("layer")).allMatch(x -> x.speedupLow() != null && x.speedupHigh() != null));
+        var chart = BenchPlot.chart(back, 32, 16, "block");
+        long whiskers = chart.getSeriesMap().values().stream().filter(x -> !x.isShowInLegend()).count();
+        assertEquals(layerRows, whiskers);
         List<String> be = Files.readAllLines(dir.resolve("bench-break-even.csv"));
         assertEquals(1 + 2 * 2 * 4, be.size());
         for (int w : new int[]{32, 64}) {
@@ -52,6 +67,19 @@ class BenchTest {
         Object[] bad = ProfilerTest.cli("bench", "--device", "cpu", "--tables", "layer", "--layer-batches", "0", "--out", dir.toString());
         assertEquals(2, bad[0]);
         assertTrue(((String) bad[2]).contains("option --layer-batches: 0"), (String) bad[2]);
+    }
+
+    @Test void benchFilesWithoutTheSpreadColumnsStillReplot(@TempDir Path dir) throws Exception {
+        // bench.csv as written before speedup_low / speedup_high existed
+        Files.writeString(dir.resolve("bench.csv"), "width,batch,groups,density,actual_density,op,engine,ms,dense_ms,speedup,gflops,device\n"
+                + "64,16,4,0.5,0.500000,layer,block,0.2,0.3,1.5000,1.0,cpu\n"
+                + "64,16,4,0.25,0.250000,layer,block,0.1,0.3,3.0000,1.0,cpu\n");
+        Files.writeString(dir.resolve("bench-break-even.csv"), BenchGrid.BREAK_EVEN_HEADER + "\n");
+        BenchGrid.Result r = BenchPlot.read(dir);
+        assertEquals(2, r.rows().size());
+        assertNull(r.rows().get(0).speedupLow());
+        var chart = BenchPlot.chart(r, 64, 16, "block");
+        assertEquals(0, chart.getSeriesMap().values().stream().filter(x -> !x.isShowInLegend()).count());
     }
 
     @Test void densitiesOutOfRangeAreUserErrors(@TempDir Path dir) {
