@@ -56,9 +56,9 @@ public final class Backends {
     public static void requireExists(DeviceSpec device, String option) {
         if (device.kind() != DeviceSpec.Kind.CUDA) return;
         CudaStatus s = Cuda.probe();
-        if (!s.usable()) throw new org.g2g.UserError(option + ": " + device + " is not usable: " + s.reason());
+        if (!s.usable()) throw new UserError(option + ": " + device + " is not usable: " + s.reason());
         if (device.ordinal() >= s.gpus().size()) {
-            throw new org.g2g.UserError(option + ": " + device + " does not exist: " + s.gpus().size() + " CUDA device(s) found");
+            throw new UserError(option + ": " + device + " does not exist: " + s.gpus().size() + " CUDA device(s) found");
         }
     }
 

@@ -3,7 +3,6 @@ package org.g2g.emu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
+import org.g2g.backend.cuda.GpuTests;
 import org.g2g.cli.Main;
 import org.g2g.testutil.Synthetic;
 import org.junit.jupiter.api.Tag;
@@ -65,9 +65,8 @@ class CudaTrainSmokeTest {
 
     @Test
     void cudaTrainingPrintsTheCpuMetrics() throws Exception {
+        GpuTests.requireGpu();
         CudaStatus s = Cuda.probe();
-        if (System.getenv("G2G_REQUIRE_CUDA") != null) assertTrue(s.usable(), "CUDA must be usable here: " + s.reason());
-        assumeTrue(s.usable(), "CUDA not usable: " + s.reason());
         Path data = Synthetic.fashionLike(tmp.resolve("data"), 1200, 400, 12, 10, 7);
         List<String> cpu = metrics(train(data, "cpu", null));
         assertFalse(cpu.isEmpty(), "no metrics printed");

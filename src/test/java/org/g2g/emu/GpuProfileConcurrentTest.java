@@ -2,7 +2,6 @@ package org.g2g.emu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -13,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
+import org.g2g.backend.cuda.GpuTests;
 import org.g2g.cli.Main;
 import org.g2g.profile.ProfileReport;
 import org.junit.jupiter.api.Tag;
@@ -31,9 +31,8 @@ class GpuProfileConcurrentTest {
 
     @Test
     void concurrentRunsOnOneDevice() throws Exception {
+        GpuTests.requireGpu();
         CudaStatus s = Cuda.probe();
-        if (System.getenv("G2G_REQUIRE_CUDA") != null) assertTrue(s.usable(), "CUDA must be usable here: " + s.reason());
-        assumeTrue(s.usable(), "CUDA not usable: " + s.reason());
         Path json = tmp.resolve("p.json");
         String[] args = {"profile", "--device", "cuda", "--encoder", "none", "--hidden", "32", "--batch", "32", "--compare", "g2g",
             "--warmup", "3", "--steps", "4", "--repeats", "1", "--dst-updates", "0", "--calibration-size", "32", "--concurrent", "2",

@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
+import org.g2g.backend.cuda.GpuTests;
 import org.g2g.config.DeviceSpec;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,8 @@ class ConcurrentCudaSweepTest {
 
     @Test
     void parallelRunsOnTheGpuMatchRunsMadeOneByOne() throws Exception {
+        GpuTests.requireGpu();
         CudaStatus s = Cuda.probe();
-        if (System.getenv("G2G_REQUIRE_CUDA") != null) assertTrue(s.usable(), "CUDA must be usable here: " + s.reason());
-        org.junit.jupiter.api.Assumptions.assumeTrue(s.usable(), "CUDA not usable: " + s.reason());
         Path data = Fixtures.idx(tmp.resolve("data"), 256, 128);
         // threads fixed so config.json (and the model's metadata) do not differ by the worker count
         Grid g = Grid.expand(SweepSpec.parse(SweepRunnerTest.spec(data, 2), "tiny.yaml"), Map.of("device", "cuda", "threads", 1));

@@ -5,14 +5,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The one gate for @Tag("gpu") tests: skip with the probe's reason, said once on the console;
  * fail instead where CUDA must be usable (G2G_REQUIRE_CUDA, set by the pom's gpu-emulated
- * execution), so a broken emulated device cannot pass CI by skipping.
+ * execution), so a broken emulated device cannot pass CI by skipping. Public: GPU tests of
+ * other packages (emu, sweep) pass the same gate.
  */
-final class GpuTests {
+public final class GpuTests {
     private static boolean told;
 
     private GpuTests() {}
 
-    static synchronized void requireGpu() {
+    public static synchronized void requireGpu() {
         CudaStatus s = Cuda.probe();
         if (!s.usable() && !told) {
             told = true;
