@@ -26,3 +26,29 @@ __device__ __forceinline__ float tf32_round(float v) {
     if ((u & 0x7f800000u) == 0x7f800000u) return v;
     return __uint_as_float((u + 0x1000u) & 0xffffe000u);
 }
+
+// One warp-wide tensor-core product, D = A B + D (A 16 x 8, B 8 x 8, D 16 x 8, TF32 operands
+// given as their fp32 bit patterns, fp32 accumulators): the instruction
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 (sm_80 and later). All 32 lanes of the warp
+// execute it together, each holding its fragment in the PTX ISA's per-lane layout ("Matrix
+// Fragments for mma.m16n8k8"; groupID = lane >> 2, tig = lane % 4):
+//   a[0] = A[groupID][tig]  a[1] = A[groupID+8][tig]  a[2] = A[groupID][tig+4]  a[3] = A[groupID+8][tig+4]
+//   b[0] = B[tig][groupID]  b[1] = B[tig+4][groupID]
+//   d[0] = D[groupID][2tig] d[1] = D[groupID][2tig+1] d[2] = D[groupID+8][2tig] d[3] = D[groupID+8][2tig+1]
+// Under nvcc this is the PTX instruction itself; on the emulated device (g++ with cuda_emu.h) it
+// is the emulator's warp-collective model of that instruction, which assembles A, B and D from
+// the 32 lanes' registers by the same table (native/emu/cuda_emu.h), so a kernel that indexes its
+// fragments wrongly computes a wrong product there too.
+__device__ __forceinline__ void mma_tf32_m16n8k8(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+#if defined(__CUDA_ARCH__)
+#if __CUDA_ARCH__ < 800
+#error "mma.sync m16n8k8 .tf32 needs sm_80 or later"
+#endif
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#elif !defined(__CUDACC__)
+    ::emu::mma_m16n8k8_tf32(d, a, b, d, __LINE__, __FILE__);
+#endif
+}

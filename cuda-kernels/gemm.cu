@@ -17,8 +17,8 @@
 // Epilogue (gemm_nt only): mode 0 C = acc; mode 1 C = cMask[same index] ? acc : 0 (holes of a
 // group block stay 0 in the weight gradient); mode 2 C = acc / (rowScale[m] * colScale[n] + 1e-8)
 // (cosine / Pearson normalisation of the correlation scores, norms from row_stats).
-// mode bit 4 (any kernel): A and B are rounded to TF32 as they are loaded (--precision tf32),
-// the products accumulate in fp32. The epilogue is mode & 3.
+// mode bit 4 (any kernel, --precision tf32): A and B are rounded to TF32 as they are loaded and
+// multiplied on tensor cores (mma.sync m16n8k8 .tf32, fp32 accumulation). The epilogue is mode & 3.
 //
 // Layout: float32, row-major with leading dimensions in floats. Shapes need not be multiples
 // of the tile (64 x 64 x 16): out-of-range loads read 0, out-of-range stores are skipped.
@@ -27,6 +27,14 @@
 // (rows ty+16i, columns tx+16j) so shared reads are broadcasts (A) or consecutive (B) and
 // global stores are coalesced along n. Accumulation in fp32 FMA. Tiles are loaded as float4
 // where the contiguous dimension is 16-byte aligned, and double-buffered (gemm_accumulate).
+// TF32: the same tiles, the products as mma.sync.m16n8k8 by the 8 warps (each 32 x 16 of the
+// tile), the finished tile handed back in the per-thread layout above (gemm_mainloop). Why
+// inline PTX mma rather than nvcuda::wmma (precision::tf32, m16n16k8): wmma's fragment layout is
+// unspecified, so an emulator could only model load/mma/store as opaque whole-warp copies and
+// would check nothing of ours; mma.sync's per-lane layout is specified by the PTX ISA, so the
+// kernel reads its fragments straight from the shared tiles (no extra staging for wmma's
+// load_matrix_sync) and the emulator, modelling that table, checks our indexing
+// (common.cuh mma_tf32_m16n8k8, native/emu/cuda_emu.h).
 // Checked by CudaKernelParityTest (gpu tag) against ReferenceBackend (double accumulation):
 // forward / backwardInput / weightGrad of dense, grouped (index/interleaved/random groupings,
 // holes after simulated DST) and correlation (raw/cosine/pearson), odd shapes.
@@ -39,9 +47,14 @@
 // Shared tiles of one GEMM block, double-buffered: the next k tile is loaded (global -> registers)
 // while the current one is multiplied, then stored into the other buffer, so one barrier per k
 // tile suffices. +4 padding keeps the transposing stores at most 2-way bank conflicted.
-struct GemmSmem {
-    float a[2][GEMM_BK][GEMM_BM + 4];
-    float b[2][GEMM_BK][GEMM_BN + 4];
+// c: the finished 64 x 64 tile of the tensor-core path on its way from the mma fragment layout
+// to the CUDA-core layout (gemm_accumulate), in the same bytes once the tiles are no longer read.
+union GemmSmem {
+    struct {
+        float a[2][GEMM_BK][GEMM_BM + 4];
+        float b[2][GEMM_BK][GEMM_BN + 4];
+    } t;
+    float c[GEMM_BM][GEMM_BN + 4];
 };
 
 // This thread's 4 elements of an operand tile (64 x 16, rows of the 64 side from r0, k from k0),
@@ -112,18 +125,20 @@ __device__ __forceinline__ bool gemm_vec(const float* p, int ld) {
     return ((reinterpret_cast<unsigned long long>(p) & 15ull) == 0) && (ld & 3) == 0;
 }
 
-// acc[i][j] = sum_{k in [kBegin, kEnd)} A(m0+ty+16i, k) B(k, n0+tx+16j) (ty = tid/16, tx = tid%16):
-// the main loop of every GEMM tile (gemm_nn/tn/nt here, the fused layer kernels of layer.cu).
-// A(m,k) = AT ? A[k*lda+m] : A[aIdx(m)*lda+k]; B(k,n) = BT ? B[bIdx(n)*ldb+k] : B[bIdx(k)*ldb+n].
-// Ends with a barrier, so the caller may reuse sm afterwards. Every thread of the block calls it.
-template <bool AT, bool BT>
-__device__ __forceinline__ void gemm_accumulate(
+// The main loop of every GEMM tile (gemm_nn/tn/nt here, the fused layer kernels of layer.cu), on
+// CUDA cores (fp32 FMA, TC false) or on tensor cores (TF32 mma.sync, TC true); see gemm_accumulate.
+template <bool AT, bool BT, bool TC>
+__device__ __forceinline__ void gemm_mainloop(
     float (&acc)[4][4], GemmSmem& sm, int M, int N, int m0, int n0, int kBegin, int kEnd,
     const float* __restrict__ A, int lda, const int* __restrict__ aIdx,
-    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx, bool tf32)
+    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx)
 {
     const int tid = threadIdx.x;
     const int tx = tid & 15, ty = tid >> 4;
+    // TC: warp w computes rows wm..wm+31 x columns wn..wn+15 of the tile as 2 x 2 mma tiles of
+    // 16 x 8; acc[2*mt + nt] holds the accumulator fragment of tile (mt, nt) (common.cuh's layout).
+    const int lane = tid & 31, grp = lane >> 2, tig = lane & 3;
+    const int wm = (tid >> 7) * 32, wn = ((tid >> 5) & 3) * 16;
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
@@ -133,38 +148,105 @@ __device__ __forceinline__ void gemm_accumulate(
     if (AT) aIdx = nullptr;  // a transposed A is never gathered
     float ra[4], rb[4];
     if (kBegin < kEnd) {
-        gemm_load<!AT>(ra, vecA, tf32, M, m0, kBegin, kEnd, A, lda, aIdx);
-        gemm_load<BT>(rb, vecB, tf32, N, n0, kBegin, kEnd, B, ldb, bIdx);
-        gemm_store<!AT>(ra, sm.a[0]);
-        gemm_store<BT>(rb, sm.b[0]);
+        gemm_load<!AT>(ra, vecA, TC, M, m0, kBegin, kEnd, A, lda, aIdx);
+        gemm_load<BT>(rb, vecB, TC, N, n0, kBegin, kEnd, B, ldb, bIdx);
+        gemm_store<!AT>(ra, sm.t.a[0]);
+        gemm_store<BT>(rb, sm.t.b[0]);
     }
     __syncthreads();
     int buf = 0;
     for (int k0 = kBegin; k0 < kEnd; k0 += GEMM_BK) {
         const bool more = k0 + GEMM_BK < kEnd;
         if (more) {  // the next tile's global loads are in flight during the products below
-            gemm_load<!AT>(ra, vecA, tf32, M, m0, k0 + GEMM_BK, kEnd, A, lda, aIdx);
-            gemm_load<BT>(rb, vecB, tf32, N, n0, k0 + GEMM_BK, kEnd, B, ldb, bIdx);
+            gemm_load<!AT>(ra, vecA, TC, M, m0, k0 + GEMM_BK, kEnd, A, lda, aIdx);
+            gemm_load<BT>(rb, vecB, TC, N, n0, k0 + GEMM_BK, kEnd, B, ldb, bIdx);
         }
+        if (TC) {
+            // two k8 steps; k beyond kEnd, rows beyond M and columns beyond N were loaded as 0, so
+            // they add exact zeros (the epilogue stores only rows < M, columns < N)
 #pragma unroll
-        for (int kk = 0; kk < GEMM_BK; kk++) {
-            float a[4], b[4];
+            for (int kk = 0; kk < GEMM_BK; kk += 8) {
+                const float (*sa)[GEMM_BM + 4] = sm.t.a[buf] + kk;  // sa[k][m] = A(m0 + m, k0 + kk + k)
+                const float (*sb)[GEMM_BN + 4] = sm.t.b[buf] + kk;  // sb[k][n] = B(k0 + kk + k, n0 + n)
+                unsigned a[2][4], b[2][2];
 #pragma unroll
-            for (int i = 0; i < 4; i++) a[i] = sm.a[buf][kk][ty + 16 * i];
+                for (int mt = 0; mt < 2; mt++) {
+                    const int r = wm + 16 * mt + grp;
+                    a[mt][0] = __float_as_uint(sa[tig][r]);
+                    a[mt][1] = __float_as_uint(sa[tig][r + 8]);
+                    a[mt][2] = __float_as_uint(sa[tig + 4][r]);
+                    a[mt][3] = __float_as_uint(sa[tig + 4][r + 8]);
+                }
 #pragma unroll
-            for (int j = 0; j < 4; j++) b[j] = sm.b[buf][kk][tx + 16 * j];
+                for (int nt = 0; nt < 2; nt++) {
+                    const int c = wn + 8 * nt + grp;
+                    b[nt][0] = __float_as_uint(sb[tig][c]);
+                    b[nt][1] = __float_as_uint(sb[tig + 4][c]);
+                }
 #pragma unroll
-            for (int i = 0; i < 4; i++)
+                for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+                    for (int nt = 0; nt < 2; nt++) mma_tf32_m16n8k8(acc[2 * mt + nt], a[mt], b[nt]);
+            }
+        } else {
+#pragma unroll
+            for (int kk = 0; kk < GEMM_BK; kk++) {
+                float a[4], b[4];
+#pragma unroll
+                for (int i = 0; i < 4; i++) a[i] = sm.t.a[buf][kk][ty + 16 * i];
+#pragma unroll
+                for (int j = 0; j < 4; j++) b[j] = sm.t.b[buf][kk][tx + 16 * j];
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+            }
         }
         if (more) {  // the other buffer was last read before the previous barrier
-            gemm_store<!AT>(ra, sm.a[buf ^ 1]);
-            gemm_store<BT>(rb, sm.b[buf ^ 1]);
+            gemm_store<!AT>(ra, sm.t.a[buf ^ 1]);
+            gemm_store<BT>(rb, sm.t.b[buf ^ 1]);
         }
         __syncthreads();
         buf ^= 1;
     }
+    if (TC) {
+        // fragments -> the CUDA-core layout (acc[i][j] at row ty + 16i, column tx + 16j), through the
+        // tile's shared memory (free: the loop ended with a barrier), so every epilogue - masks,
+        // scaling, split-K atomics, the edges layer.cu streams into the same tile, bias, ReLU -
+        // is one code path for both precisions
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+            for (int nt = 0; nt < 2; nt++) {
+                const int r = wm + 16 * mt + grp, c = wn + 8 * nt + 2 * tig;
+                const float* d = acc[2 * mt + nt];
+                *reinterpret_cast<float2*>(&sm.c[r][c]) = make_float2(d[0], d[1]);
+                *reinterpret_cast<float2*>(&sm.c[r + 8][c]) = make_float2(d[2], d[3]);
+            }
+        __syncthreads();
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) acc[i][j] = sm.c[ty + 16 * i][tx + 16 * j];
+        __syncthreads();
+    }
+}
+
+// acc[i][j] = sum_{k in [kBegin, kEnd)} A(m0+ty+16i, k) B(k, n0+tx+16j) (ty = tid/16, tx = tid%16).
+// A(m,k) = AT ? A[k*lda+m] : A[aIdx(m)*lda+k]; B(k,n) = BT ? B[bIdx(n)*ldb+k] : B[bIdx(k)*ldb+n].
+// fp32 (tf32 false): each thread a 4x4 micro-tile by fp32 FMA on CUDA cores, in k order.
+// tf32 (--precision tf32): operands rounded to TF32 as they are loaded (cvt.rna), products on
+// tensor cores (mma.sync m16n8k8, fp32 accumulation), 8 warps x 2 x 2 mma tiles per k8 step;
+// the result comes back in the same per-thread layout as fp32's.
+// Ends with a barrier, so the caller may reuse sm afterwards. Every thread of the block calls it.
+template <bool AT, bool BT>
+__device__ __forceinline__ void gemm_accumulate(
+    float (&acc)[4][4], GemmSmem& sm, int M, int N, int m0, int n0, int kBegin, int kEnd,
+    const float* __restrict__ A, int lda, const int* __restrict__ aIdx,
+    const float* __restrict__ B, int ldb, const int* __restrict__ bIdx, bool tf32)
+{
+    if (tf32) gemm_mainloop<AT, BT, true>(acc, sm, M, N, m0, n0, kBegin, kEnd, A, lda, aIdx, B, ldb, bIdx);
+    else gemm_mainloop<AT, BT, false>(acc, sm, M, N, m0, n0, kBegin, kEnd, A, lda, aIdx, B, ldb, bIdx);
 }
 
 template <bool AT, bool BT, bool SPLIT>

@@ -37,6 +37,7 @@ struct Fiber : ThreadState {
     unsigned mask = 0;
     uint64_t bits = 0, result = 0;
     int arg = 0, width = 32;
+    WarpFn fn = nullptr;         // COLLECTIVE: what runs once every lane arrived
 };
 
 constexpr size_t STACK_BYTES = 64 * 1024;  // g2g's kernels need < 4 KiB; a guard page catches more
@@ -166,6 +167,7 @@ const char* op_name(WarpOp op) {
         case SHFL_UP: return "__shfl_up_sync";
         case SHFL_DOWN: return "__shfl_down_sync";
         case BALLOT: return "__ballot_sync";
+        case COLLECTIVE: return "mma.sync";
         default: return "__syncwarp";
     }
 }
@@ -238,12 +240,20 @@ struct Block {
         for (int l = 0; l < 32; l++) {
             if (!(f.mask >> l & 1u)) continue;
             Fiber* o = lane_fiber(f.warp, l);
-            if (o->op != f.op || o->line != f.line || strcmp(o->file, f.file) != 0 || o->mask != f.mask) {
+            if (o->op != f.op || o->line != f.line || strcmp(o->file, f.file) != 0 || o->mask != f.mask || o->fn != f.fn) {
                 err = "divergent warp operation in warp " + std::to_string(f.warp) + ": lane " + std::to_string(f.lane) + " at " +
                       op_name(f.op) + " " + site(f) + " mask " + hex(f.mask) + ", lane " + std::to_string(l) + " at " + op_name(o->op) +
                       " " + site(*o) + " mask " + hex(o->mask);
                 return;
             }
+        }
+        if (f.op == COLLECTIVE) {  // one call for the warp, with every lane's operands
+            void* lanes[32] = {};
+            for (int l = 0; l < 32; l++)
+                if (f.mask >> l & 1u) lanes[l] = reinterpret_cast<void*>(lane_fiber(f.warp, l)->bits);
+            f.fn(lanes);
+            for (int l = 0; l < 32; l++) if (f.mask >> l & 1u) lane_fiber(f.warp, l)->state = READY;
+            return;
         }
         unsigned ballot = 0;
         for (int l = 0; l < 32; l++)
@@ -467,6 +477,7 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width, in
     Fiber* f = g_cur;
     f->state = AT_WARP;
     f->op = op;
+    if (op != COLLECTIVE) f->fn = nullptr;
     f->mask = mask;
     f->bits = bits;
     f->arg = arg;
@@ -475,6 +486,12 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width, in
     f->file = file;
     emu_switch(&f->sp, g_sched_sp);
     return f->result;
+}
+
+void warp_collective(unsigned mask, void* mine, WarpFn fn, int line, const char* file) {
+    Fiber* f = g_cur;
+    f->fn = fn;
+    warp_op(COLLECTIVE, mask, reinterpret_cast<uint64_t>(mine), 0, 32, line, file);
 }
 
 // ------------------------------------------------------------------ registry

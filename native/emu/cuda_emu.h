@@ -32,8 +32,76 @@ extern Dim3 g_blockIdx, g_blockDim, g_gridDim;
 
 // Barriers, implemented by the scheduler (block.cc).
 void sync_block(int line, const char* file);
-enum WarpOp { SHFL_IDX, SHFL_XOR, SHFL_UP, SHFL_DOWN, BALLOT, SYNCWARP };
+enum WarpOp { SHFL_IDX, SHFL_XOR, SHFL_UP, SHFL_DOWN, BALLOT, SYNCWARP, COLLECTIVE };
 uint64_t warp_op(WarpOp op, unsigned mask, uint64_t bits, int arg, int width, int line, const char* file);
+
+// A warp-collective instruction (mma.sync): every lane of `mask` passes a pointer to its own
+// operands; when all of them have arrived (same line, same mask, as any warp operation), fn runs
+// once with lanes[l] = lane l's pointer (null for lanes outside the mask), then all continue.
+using WarpFn = void (*)(void* const* lanes);
+void warp_collective(unsigned mask, void* mine, WarpFn fn, int line, const char* file);
+
+// ---- mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 d, a, b, c (one warp, D = A B + C) ----
+// The per-lane fragment layout of the PTX ISA, section "Matrix Fragments for mma.m16n8k8"
+// (9.7.14.5.7 in PTX ISA 9.x; https://docs.nvidia.com/cuda/parallel-thread-execution/#warp-level-matrix-fragment-mma-1688),
+// .tf32 multiplicands, .f32 accumulators; groupID = laneid >> 2, threadID_in_group = laneid % 4:
+//   A (16 x 8, .row):  a0 (groupID,     tig)    a1 (groupID + 8, tig)
+//                      a2 (groupID,     tig + 4) a3 (groupID + 8, tig + 4)
+//   B (8 x 8, .col):   b0 (tig, groupID)        b1 (tig + 4, groupID)
+//   C, D (16 x 8):     c0 (groupID, 2 tig)      c1 (groupID, 2 tig + 1)
+//                      c2 (groupID + 8, 2 tig)  c3 (groupID + 8, 2 tig + 1)
+// This is the emulator's model of the instruction, written from that table independently of the
+// kernels that call it (cuda-kernels/common.cuh mma_tf32_m16n8k8): a kernel that puts an element
+// into the wrong register gets a wrong product here, as on a GPU. Numerics: a TF32 operand is its
+// register's top 19 bits (sign, 8-bit exponent, 10-bit mantissa; the low 13 bits are dropped -
+// g2g's kernels round with cvt.rna first, so they are 0 anyway); products of TF32 values are exact
+// in fp32; they are added to c in k order in fp32. A tensor core's internal order and rounding
+// are not documented: results are compared with tolerances, never bit for bit.
+struct MmaTf32Lane {
+    float* d;
+    const unsigned* a;
+    const unsigned* b;
+    const float* c;
+};
+inline float tf32_operand(unsigned bits) {
+    bits &= 0xffffe000u;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+inline void mma_m16n8k8_tf32_warp(void* const* lanes) {
+    float A[16][8], B[8][8], D[16][8];
+    for (int l = 0; l < 32; l++) {
+        const MmaTf32Lane& p = *static_cast<const MmaTf32Lane*>(lanes[l]);
+        const int g = l >> 2, t = l & 3;
+        A[g][t] = tf32_operand(p.a[0]);
+        A[g + 8][t] = tf32_operand(p.a[1]);
+        A[g][t + 4] = tf32_operand(p.a[2]);
+        A[g + 8][t + 4] = tf32_operand(p.a[3]);
+        B[t][g] = tf32_operand(p.b[0]);
+        B[t + 4][g] = tf32_operand(p.b[1]);
+        D[g][2 * t] = p.c[0];
+        D[g][2 * t + 1] = p.c[1];
+        D[g + 8][2 * t] = p.c[2];
+        D[g + 8][2 * t + 1] = p.c[3];
+    }
+    for (int r = 0; r < 16; r++)  // all of D before any lane's d is written: d may be c
+        for (int n = 0; n < 8; n++)
+            for (int k = 0; k < 8; k++) D[r][n] += A[r][k] * B[k][n];
+    for (int l = 0; l < 32; l++) {
+        const MmaTf32Lane& p = *static_cast<const MmaTf32Lane*>(lanes[l]);
+        const int g = l >> 2, t = l & 3;
+        p.d[0] = D[g][2 * t];
+        p.d[1] = D[g][2 * t + 1];
+        p.d[2] = D[g + 8][2 * t];
+        p.d[3] = D[g + 8][2 * t + 1];
+    }
+}
+// The instruction for the calling lane: all 32 lanes of the warp must execute it together.
+inline void mma_m16n8k8_tf32(float* d, const unsigned* a, const unsigned* b, const float* c, int line, const char* file) {
+    MmaTf32Lane mine{d, a, b, c};
+    warp_collective(0xffffffffu, &mine, &mma_m16n8k8_tf32_warp, line, file);
+}
 
 template <typename T> inline uint64_t to_bits(T v) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shuffle of an unsupported type");

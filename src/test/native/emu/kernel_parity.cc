@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,16 @@ void edge_grad_case(int rows, int xRows, int batch, double p) {
     printf("  edge_grad_tiled %dx%d batch %d edges %d: max rel err %.2e (edge_grad %.2e)\n", rows, xRows, batch, edges, worst, worstOld);
 }
 
+// TF32 as cvt.rna.tf32.f32: 10-bit mantissa, round to nearest, ties away from zero.
+float tf32(float v) {
+    unsigned u;
+    std::memcpy(&u, &v, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u) return v;
+    u = (u + 0x1000u) & 0xffffe000u;
+    std::memcpy(&v, &u, 4);
+    return v;
+}
+
 // Z group problems C_z (M x N) = A_z(idx) B_z(idx)^T over K, as a weight gradient dY X^T.
 void gemm_case(int M, int N, int K, int Z, int mode, int splits) {
     const int lda = K + 2, ldb = K + 1, ldc = N + 3;
@@ -206,6 +217,71 @@ void gemm_case(int M, int N, int K, int Z, int mode, int splits) {
     printf("  gemm_nt_splitk %dx%dx%d Z=%d mode %d splits %d: max rel err %.2e (gemm_nt %.2e)\n", M, N, K, Z, mode, splits, worst, worstBase);
 }
 
+// --precision tf32 in gemm_nn / gemm_tn / gemm_nt / gemm_nt_splitk (mode bit 4: tensor cores,
+// mma.sync m16n8k8): Z problems of M x N over K with gathered rows, in every storage form, against
+// a double sum of the TF32-rounded operands (the products are exact, only fp32 accumulation
+// differs), and different from the fp32 kernel somewhere (the operands really were rounded).
+// Odd M, N, K put the tile edges inside the mma tiles, so a fragment element read from the wrong
+// row, column or k lands either on a wrong value or on one of the zeros loaded past the edge.
+void gemm_tf32_case(const char* kernel, int M, int N, int K, int Z, int mode, int splits) {
+    const std::string kn = kernel;
+    const bool nt = kn.rfind("gemm_nt", 0) == 0, tn = kn == "gemm_tn", split = kn == "gemm_nt_splitk";
+    // storage (gemm.cu): nn: A[m][k], B[idx(k)][n], C[idx(m)][n]; tn: A[k][m], B[idx(k)][n], C[idx(m)][n];
+    // nt: A[idx(m)][k], B[idx(n)][k], C[m][n]
+    const int lda = (tn ? M : K) + 3, ldb = (nt ? K : N) + 1, ldc = N + 2;
+    const int rowsA = nt ? M * Z + 5 : (tn ? K : M) * Z, rowsB = (nt ? N : K) * Z + 4, rowsC = nt ? M * Z : M * Z + 3;
+    std::vector<float> A = randoms((size_t)rowsA * lda), B = randoms((size_t)rowsB * ldb);
+    std::vector<int> aIdx(M * Z), bIdx((nt ? N : K) * Z), cIdx(M * Z);
+    for (int i = 0; i < (int)aIdx.size(); i++) aIdx[i] = (i * 7 + 3) % rowsA;
+    for (int i = 0; i < (int)bIdx.size(); i++) bIdx[i] = (i * 5 + 1) % rowsB;
+    for (int i = 0; i < (int)cIdx.size(); i++) cIdx[i] = (i * 13 + 2) % rowsC;  // distinct rows: 13 is prime to rowsC (checked below)
+    if (std::set<int>(cIdx.begin(), cIdx.end()).size() != cIdx.size()) die("gemm-tf32", "test setup: C rows not distinct");
+    std::vector<unsigned char> mask((size_t)rowsC * ldc);
+    for (auto& m : mask) m = rng() % 3 != 0;
+    std::vector<float> zero((size_t)rowsC * ldc, 0.f);
+    long long sAz = nt ? 0 : (long long)(tn ? K * lda : M * lda), sBz = 0, sCz = nt ? (long long)M * ldc : 0;
+    int sAIz = nt ? M : 0, sBIz = nt ? N : K, sCIz = nt ? 0 : M;
+    CUdeviceptr dA = upload(A), dB = upload(B), dAI = nt ? upload(aIdx) : 0, dBI = upload(bIdx), dCI = nt ? 0 : upload(cIdx),
+                dM = mode == 1 ? upload(mask) : 0, dC32 = upload(zero), dCtf = upload(zero), nul = 0;
+    int mode32 = mode, modeTf = mode | 4;
+    for (int pass = 0; pass < 2; pass++) {
+        CUdeviceptr* dC = pass ? &dCtf : &dC32;
+        int* md = pass ? &modeTf : &mode32;
+        void* args[] = {&M, &N, &K, &dA, (void*)&lda, &sAz, &dAI, &sAIz, &dB, (void*)&ldb, &sBz, &dBI, &sBIz, dC, (void*)&ldc, &sCz,
+                        &dCI, &sCIz, &dM, &nul, &nul, md, &splits};
+        launch(kernel, (N + 63) / 64, (M + 63) / 64, Z * (split ? splits : 1), 256, args);
+    }
+    std::vector<float> C32 = download<float>(dC32, zero.size()), Ctf = download<float>(dCtf, zero.size());
+    double worst = 0;
+    bool differs = false;
+    for (int z = 0; z < Z; z++)
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double want = 0;
+                for (int k = 0; k < K; k++) {
+                    const float a = nt ? A[(size_t)aIdx[z * M + m] * lda + k]
+                                       : (tn ? A[z * sAz + (size_t)k * lda + m] : A[z * sAz + (size_t)m * lda + k]);
+                    const float b = nt ? B[(size_t)bIdx[z * N + n] * ldb + k] : B[(size_t)bIdx[z * K + k] * ldb + n];
+                    want += (double)tf32(a) * tf32(b);
+                }
+                const size_t at = nt ? (size_t)z * M * ldc + (size_t)m * ldc + n : (size_t)cIdx[z * M + m] * ldc + n;
+                if (mode == 1 && !mask[at]) want = 0;
+                worst = std::max(worst, rel(Ctf[at], want));
+                differs |= std::memcmp(&Ctf[at], &C32[at], 4) != 0;
+            }
+    for (size_t k = 0; k < zero.size(); k++) {  // nothing written outside the problems' C elements
+        const bool inside = (int)(k % ldc) < N && (nt ? k / ldc < (size_t)M * Z
+                                                      : std::find(cIdx.begin(), cIdx.end(), (int)(k / ldc)) != cIdx.end());
+        if (!inside && Ctf[k] != 0.f) die("gemm-tf32", std::string(kernel) + " wrote outside C at " + std::to_string(k));
+    }
+    const double tol = 4e-6 * std::sqrt((double)K) * 4;
+    if (worst > tol) die("gemm-tf32", std::string(kernel) + " " + std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K) +
+                                          ": relative error " + std::to_string(worst) + " against the rounded operands' double product");
+    if (!differs) die("gemm-tf32", std::string(kernel) + ": tf32 gave the fp32 result bit for bit: operands not rounded");
+    printf("  %s %dx%dx%d Z=%d mode %d%s tf32: max rel err %.2e (against rounded operands; differs from fp32)\n", kernel, M, N, K, Z,
+           mode, split ? (" splits " + std::to_string(splits)).c_str() : "", worst);
+}
+
 // A random GROUPED layer as CudaLayout stores it on the device: G groups of outPer x inPer units (units
 // assigned to groups at random), block holes, inter-group edges with density p in CSR order and
 // their CSC view (rows ascending within a column, perm = CSR position).
@@ -215,7 +291,10 @@ struct Layer {
     std::vector<unsigned char> blockMask;
     std::vector<float> w;  // blocks (holes 0), then edge values
     double weight(int o, int i) const { return dense[(size_t)o * in + i]; }
+    // W(o, i) as --precision tf32 multiplies it: rounded when it lies in a group block, as it is
+    double weightTf32(int o, int i) const { return inBlock[(size_t)o * in + i] ? tf32((float)dense[(size_t)o * in + i]) : dense[(size_t)o * in + i]; }
     std::vector<double> dense;
+    std::vector<unsigned char> inBlock;  // out x in: 1 where W(o, i) lies in a group block
 };
 Layer grouped_layer(int G, int outPer, int inPer, double pInter, double holes) {
     Layer L{G, outPer, inPer, G * outPer, G * inPer};
@@ -230,6 +309,7 @@ Layer grouped_layer(int G, int outPer, int inPer, double pInter, double holes) {
     }
     L.blockTotal = G * outPer * inPer;
     L.dense.assign((size_t)L.out * L.in, 0.0);
+    L.inBlock.assign((size_t)L.out * L.in, 0);
     std::vector<float> blocks = randoms(L.blockTotal);
     std::bernoulli_distribution hole(holes), keep(pInter);
     L.blockMask.assign(L.blockTotal, 1);
@@ -237,6 +317,7 @@ Layer grouped_layer(int G, int outPer, int inPer, double pInter, double holes) {
         if (hole(rng)) { L.blockMask[k] = 0; blocks[k] = 0.f; }
         const int g = k / (outPer * inPer), m = k / inPer % outPer, n = k % inPer;
         L.dense[(size_t)L.outList[g * outPer + m] * L.in + L.inList[g * inPer + n]] = blocks[k];
+        L.inBlock[(size_t)L.outList[g * outPer + m] * L.in + L.inList[g * inPer + n]] = 1;
     }
     L.rowPtr.push_back(0);
     for (int o = 0; o < L.out; o++) {
@@ -268,16 +349,6 @@ void same_bits(const char* c, const std::vector<float>& got, const std::vector<f
 }
 
 // grouped_forward against gemm_nn + spmm_rows (bit for bit) and a double-precision W x + b.
-// TF32 as cvt.rna.tf32.f32: 10-bit mantissa, round to nearest, ties away from zero.
-float tf32(float v) {
-    unsigned u;
-    std::memcpy(&u, &v, 4);
-    if ((u & 0x7f800000u) == 0x7f800000u) return v;
-    u = (u + 0x1000u) & 0xffffe000u;
-    std::memcpy(&v, &u, 4);
-    return v;
-}
-
 // dense: G = 1, no edges, and the fused kernel gets null unit lists and edge arrays (a dense layer).
 // tf32: the block products on TF32-rounded operands (edges and bias in fp32): then checked against a
 // double sum of the rounded operands, and required to differ from the fp32 result somewhere.
@@ -334,7 +405,10 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
 // grouped_backward (one launch) against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
 // relu_backward, and against double-precision sums: dx and (splits 1) the block gradients bit for
 // bit, edge and bias gradients within fp32 tolerance (other summation orders).
-void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int splits, int withDx, bool dense = false) {
+// useTf32: the block products on tensor cores (gemm_nt / gemm_tn with mode bit 4 as the kernels
+// replaced, still bit for bit), the double sums on TF32-rounded block operands.
+void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter, double holes, int splits, int withDx, bool dense = false,
+                         int useTf32 = 0) {
     Layer L = grouped_layer(G, outPer, inPer, pInter, holes);
     const int ldx = batch + 1, ldy = batch + 4, lddx = batch + 2;
     std::vector<float> x = randoms((size_t)L.in * ldx), dy = randoms((size_t)L.out * ldy), dx0 = randoms((size_t)L.in * lddx);
@@ -346,7 +420,8 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
                 dMask = holes > 0 ? upload(L.blockMask) : 0, dX = upload(x), dDy = upload(dy), gw1 = upload(poison),
                 gw2 = upload(splits > 1 ? zeros : poison), gb1 = upload(gbPoison), gb2 = upload(gbPoison), dx1 = upload(dx0),
                 dx2 = upload(dx0), nul = 0;
-    int out = L.out, in = L.in, izero = 0, one = 1, mode = holes > 0 ? 1 : 0, edges = L.edges, reluX = 1;
+    int out = L.out, in = L.in, izero = 0, one = 1, mode = (holes > 0 ? 1 : 0) | (useTf32 ? 4 : 0), edges = L.edges, reluX = 1,
+        tnMode = useTf32 ? 4 : 0;
     long long sW = (long long)outPer * inPer, zero = 0;
     // the kernels grouped_backward replaces
     void* rs[] = {&out, &batch, &dDy, (void*)&ldy, &gb1};
@@ -358,7 +433,7 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     void* eg[] = {&edges, &batch, &dRow, &dCol, &dX, (void*)&ldx, &dDy, (void*)&ldy, &ge1};
     if (edges > 0) launch("edge_grad", (edges + 7) / 8, 1, 1, 256, eg);
     void* tn[] = {&inPer, &batch, &outPer, &dW, &inPer, &sW, &nul, &izero, &dDy, (void*)&ldy, &zero, &dOut, &outPer,
-                  &dx1, (void*)&lddx, &zero, &dIn, &inPer, &nul, &nul, &nul, &izero};
+                  &dx1, (void*)&lddx, &zero, &dIn, &inPer, &nul, &nul, &nul, &tnMode};
     launch("gemm_tn", (batch + 63) / 64, (inPer + 63) / 64, G, 256, tn);
     void* sp[] = {&in, &batch, &dCP, &dCR, &dCPerm, &dEv, &dDy, (void*)&ldy, &nul, &dx1, (void*)&lddx, &one, &izero};
     launch("spmm_rows", (in + 3) / 4, (batch + 127) / 128, 1, 128, sp);
@@ -369,7 +444,7 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol, fCP = dense ? 0 : dCP,
                 fCR = dense ? 0 : dCR, fCPerm = dense ? 0 : dCPerm;
     void* gbk[] = {&G, &outPer, &inPer, &batch, &splits, &dW, &fOut, &fIn, &fPtr, &fCol, &fCP, &fCR, &fCPerm, &dX, (void*)&ldx,
-                   &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX, &izero};
+                   &dDy, (void*)&ldy, &gw2, &gb2, &dMask, &dxArg, (void*)&lddx, &reluX, &useTf32};
     const int blocks = G * ((outPer + 63) / 64) * ((inPer + 63) / 64) * splits + (out + 31) / 32 +
                        (withDx ? G * ((inPer + 63) / 64) * ((batch + 63) / 64) : 0);
     launch("grouped_backward", blocks, 1, 1, 256, gbk);
@@ -385,7 +460,10 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
         const int g = k / (outPer * inPer), m = k / inPer % outPer, n = k % inPer;
         const int o = L.outList[g * outPer + m], i = L.inList[g * inPer + n];
         double want = 0;
-        if (L.blockMask[k]) for (int b = 0; b < batch; b++) want += (double)dy[(size_t)o * ldy + b] * x[(size_t)i * ldx + b];
+        if (L.blockMask[k])
+            for (int b = 0; b < batch; b++)
+                want += useTf32 ? (double)tf32(dy[(size_t)o * ldy + b]) * tf32(x[(size_t)i * ldx + b])
+                                : (double)dy[(size_t)o * ldy + b] * x[(size_t)i * ldx + b];
         worstW = std::max(worstW, rel(GW2[k], want));
     }
     for (int e = 0; e < L.edges; e++) {
@@ -401,7 +479,9 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     for (int i = 0; i < L.in && withDx; i++)
         for (int b = 0; b < batch; b++) {
             double want = 0;
-            for (int o = 0; o < L.out; o++) want += L.weight(o, i) * dy[(size_t)o * ldy + b];
+            for (int o = 0; o < L.out; o++)
+                want += useTf32 && L.inBlock[(size_t)o * L.in + i] ? L.weightTf32(o, i) * tf32(dy[(size_t)o * ldy + b])
+                                                                   : L.weight(o, i) * dy[(size_t)o * ldy + b];
             if (x[(size_t)i * ldx + b] <= 0) want = 0;
             worstX = std::max(worstX, rel(DX2[(size_t)i * lddx + b], want));
         }
@@ -409,8 +489,8 @@ void layer_backward_case(int G, int outPer, int inPer, int batch, double pInter,
     if (worstW > tolK || worstB > tolK || worstX > tolX)
         die("layer-backward", "relative errors: weights " + std::to_string(worstW) + ", bias " + std::to_string(worstB) +
                                   ", input " + std::to_string(worstX));
-    printf("  grouped_backward G=%d %dx%d batch %d edges %d splits %d dx %d: max rel err weights %.2e bias %.2e input %.2e\n", G,
-           L.out, L.in, batch, L.edges, splits, withDx, worstW, worstB, worstX);
+    printf("  grouped_backward G=%d %dx%d batch %d edges %d splits %d dx %d%s: max rel err weights %.2e bias %.2e input %.2e\n", G,
+           L.out, L.in, batch, L.edges, splits, withDx, useTf32 ? " tf32 (against rounded block operands)" : "", worstW, worstB, worstX);
 }
 }  // namespace
 
@@ -441,6 +521,14 @@ int main(int argc, char** argv) {
         for (int mode = 0; mode < 3; mode++)
             for (int splits : {1, 3, 7}) gemm_case(70, 50, 300, 3, mode, splits);
         gemm_case(16, 16, 17, 2, 0, 5);  // more splits than 16-wide k tiles: empty splits add nothing
+    } else if (c == "gemm-tf32") {
+        for (const char* k : {"gemm_nn", "gemm_tn", "gemm_nt"}) {
+            gemm_tf32_case(k, 70, 50, 300, 3, 0, 1);  // 2 x 1 tiles, partial in m and n, 19 k tiles (last partial)
+            gemm_tf32_case(k, 37, 83, 29, 2, 0, 1);   // edges inside every mma tile, k tail of 13
+            gemm_tf32_case(k, 5, 3, 7, 1, 0, 1);      // smaller than one mma tile
+        }
+        gemm_tf32_case("gemm_nt", 70, 50, 300, 3, 1, 1);  // hole mask epilogue
+        for (int splits : {3, 7}) gemm_tf32_case("gemm_nt_splitk", 70, 50, 300, 3, 1, splits);
     } else if (c == "layer-forward") {
         layer_forward_case(8, 128, 64, 96, 0.15, 0.0, 1);   // full blocks, 2 column tiles (one partial)
         layer_forward_case(3, 70, 45, 33, 0.2, 0.3, 0);    // odd tiles, holes, no ReLU
@@ -458,6 +546,9 @@ int main(int argc, char** argv) {
         layer_backward_case(2, 33, 80, 0, 0.1, 0.0, 1, 1);    // empty batch: zero gradients
         layer_backward_case(1, 10, 150, 70, 0.0, 0.0, 1, 1, true);   // a dense head: null lists, no edges
         layer_backward_case(1, 32, 49, 1100, 0.0, 0.0, 2, 0, true);  // the encoder's weight gradient, split-K
+        layer_backward_case(3, 70, 45, 33, 0.2, 0.3, 1, 1, false, 1);   // --precision tf32: odd tiles, holes
+        layer_backward_case(3, 70, 45, 200, 0.2, 0.3, 3, 1, false, 1);  // tf32 with split-K
+        layer_backward_case(1, 10, 150, 70, 0.0, 0.0, 1, 1, true, 1);   // tf32 dense head
     } else {
         die(c, "unknown case");
     }

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
     cuDeviceGet(&dev, 0);
     cuDevicePrimaryCtxRetain(&ctx, dev);
     cuCtxSetCurrent(ctx);
-    const char image[] = "G2GEMU1\ngood_sum\0divergent_barrier\0write_past_end\0shuffle_exited_lane\0deadlock\0fill\0barrier_after_exit\0";
+    const char image[] = "G2GEMU1\ngood_sum\0divergent_barrier\0write_past_end\0shuffle_exited_lane\0deadlock\0fill\0barrier_after_exit\0"
+                         "mma_layout\0mma_exited_lane\0";
     if ((r = cuModuleLoadData(&mod, image))) return failed(c, "module " + why(r));
     auto fn = [&](const char* name) { H f = nullptr; cuModuleGetFunction(&f, mod, name); return f; };
     cuStreamCreate(&stream, 0);
@@ -110,6 +111,39 @@ int main(int argc, char** argv) {
     if (cs == "exited-lane") {
         void* p[] = {&out};
         cuLaunchKernel(fn("shuffle_exited_lane"), 1, 1, 1, 32, 1, 1, 0, stream, p, nullptr);
+        return expect(c, cuStreamSynchronize(stream), 719, "lane 5 of warp 0 has exited");
+    }
+    if (cs == "mma-layout") {  // two warps, each its own product; values exact in TF32 and in fp32 sums
+        std::vector<float> A(256), B(128), C(256), D(256, -1.f);
+        for (int i = 0; i < 256; i++) A[i] = (float)((i * 37) % 17 - 8) * 0.5f;
+        for (int i = 0; i < 128; i++) B[i] = (float)((i * 11) % 13 - 6) * 0.25f;
+        for (int i = 0; i < 256; i++) C[i] = (float)((i * 5) % 9 - 4);
+        CUdeviceptr da, db, dc, dd;
+        cuMemAlloc_v2(&da, 1024);
+        cuMemAlloc_v2(&db, 512);
+        cuMemAlloc_v2(&dc, 1024);
+        cuMemAlloc_v2(&dd, 1024);
+        cuMemcpyHtoD_v2(da, A.data(), 1024);
+        cuMemcpyHtoD_v2(db, B.data(), 512);
+        cuMemcpyHtoD_v2(dc, C.data(), 1024);
+        void* p[] = {&da, &db, &dc, &dd};
+        if ((r = cuLaunchKernel(fn("mma_layout"), 1, 1, 1, 64, 1, 1, 0, stream, p, nullptr))) return failed(c, why(r));
+        if ((r = cuMemcpyDtoH_v2(D.data(), dd, 1024))) return failed(c, why(r));
+        for (int w = 0; w < 2; w++)
+            for (int m = 0; m < 16; m++)
+                for (int n = 0; n < 8; n++) {
+                    float want = C[w * 128 + m * 8 + n];
+                    for (int k = 0; k < 8; k++) want += A[w * 128 + m * 8 + k] * B[w * 64 + k * 8 + n];
+                    const float got = D[w * 128 + m * 8 + n];
+                    if (got != want)
+                        return failed(c, "warp " + std::to_string(w) + " D[" + std::to_string(m) + "][" + std::to_string(n) +
+                                             "] = " + std::to_string(got) + ", want " + std::to_string(want));
+                }
+        return pass(c, "two warps' 16x8x8 products exact");
+    }
+    if (cs == "mma-exited-lane") {
+        void* p[] = {&out};
+        cuLaunchKernel(fn("mma_exited_lane"), 1, 1, 1, 32, 1, 1, 0, stream, p, nullptr);
         return expect(c, cuStreamSynchronize(stream), 719, "lane 5 of warp 0 has exited");
     }
     if (cs == "deadlock") {

@@ -60,3 +60,35 @@ extern "C" __global__ void fill(int n, float* a, float value) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) a[i] = value;
 }
+
+// ---- the tensor-core instruction (common.cuh mma_tf32_m16n8k8, the emulator's mma.sync model) ----
+#include "common.cuh"
+
+// Correct: warp w computes D_w = A_w B_w + C_w (A 16x8, B 8x8, C and D 16x8, row-major, 128/64/128
+// floats per warp), each lane loading and storing its fragments by the PTX ISA's table for
+// mma.m16n8k8 .tf32 (transcribed here a second time, so the emulator's copy is checked against it).
+extern "C" __global__ void mma_layout(const float* a, const float* b, const float* c, float* d) {
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    a += w * 128;
+    b += w * 64;
+    c += w * 128;
+    d += w * 128;
+    const unsigned fa[4] = {__float_as_uint(a[g * 8 + t]), __float_as_uint(a[(g + 8) * 8 + t]), __float_as_uint(a[g * 8 + t + 4]),
+                            __float_as_uint(a[(g + 8) * 8 + t + 4])};
+    const unsigned fb[2] = {__float_as_uint(b[t * 8 + g]), __float_as_uint(b[(t + 4) * 8 + g])};
+    float acc[4] = {c[g * 8 + 2 * t], c[g * 8 + 2 * t + 1], c[(g + 8) * 8 + 2 * t], c[(g + 8) * 8 + 2 * t + 1]};
+    mma_tf32_m16n8k8(acc, fa, fb);
+    d[g * 8 + 2 * t] = acc[0];
+    d[g * 8 + 2 * t + 1] = acc[1];
+    d[(g + 8) * 8 + 2 * t] = acc[2];
+    d[(g + 8) * 8 + 2 * t + 1] = acc[3];
+}
+
+// Bug: lane 5 leaves before the warp's mma.sync, which all 32 lanes must execute.
+extern "C" __global__ void mma_exited_lane(float* out) {
+    if (threadIdx.x == 5) return;
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    const unsigned fa[4] = {0u, 0u, 0u, 0u}, fb[2] = {0u, 0u};
+    mma_tf32_m16n8k8(acc, fa, fb);
+    out[threadIdx.x] = acc[0];
+}

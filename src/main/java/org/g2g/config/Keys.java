@@ -71,7 +71,7 @@ public final class Keys {
         Key.choice("cuda-graphs", CudaGraphs.ON, "CUDA: record each training step once as a graph and replay it "
                 + "(same numbers as off, far fewer host launches); ignored on the CPU"),
         Key.choice("precision", Precision.FP32, "matrix products in fp32, or tf32 (CUDA only: cuBLAS tensor-core math "
-                + "and the group-block GEMM on TF32-rounded operands, fp32 accumulation); tf32 is refused on the CPU")
+                + "and the group-block GEMM on tensor cores with TF32-rounded operands, fp32 accumulation); tf32 is refused on the CPU")
     );
 
     private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();

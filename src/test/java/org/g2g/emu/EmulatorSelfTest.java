@@ -48,7 +48,7 @@ class EmulatorSelfTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"good", "divergent-barrier", "barrier-after-exit", "out-of-bounds", "exited-lane", "deadlock", "wrong-pointer",
-            "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph", "capture-modes"})
+            "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph", "capture-modes", "mma-layout", "mma-exited-lane"})
     void checkFires(String kase) throws Exception {
         run(kase, Map.of());
     }
@@ -60,7 +60,7 @@ class EmulatorSelfTest {
      * summation order is the same, within fp32 tolerance of double sums everywhere.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk", "layer-forward", "layer-backward"})
+    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk", "gemm-tf32", "layer-forward", "layer-backward"})
     void kernelParity(String kase) throws Exception {
         System.out.print(run("kernel-parity", kase, Map.of()));
     }

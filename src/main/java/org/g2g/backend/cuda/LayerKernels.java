@@ -22,8 +22,9 @@ final class LayerKernels {
     private final DeviceGemm gemm;
     private final CudaWorkspace work;
     /**
-     * --precision tf32: the group-block GEMMs round their operands to TF32 (gemm.cu mode bit 4,
-     * layer.cu's tf32). Set once by the backend after its fp32 cuBLAS self-check.
+     * --precision tf32: the group-block GEMMs round their operands to TF32 and multiply them on
+     * tensor cores (gemm.cu mode bit 4, layer.cu's tf32). Set once by the backend after its fp32
+     * cuBLAS self-check.
      */
     private boolean tf32;
 
