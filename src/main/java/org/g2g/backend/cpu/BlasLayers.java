@@ -12,7 +12,7 @@ import org.g2g.backend.layout.GroupedLayout.Block;
  * block one 128x128 product. Operands must be contiguous rows, so activations are taken in
  * group order (the permuted copies the Vector path also makes), and outputs of a permuted side
  * are summed in a scratch in group order and written to their units by the epilogue.
- * Residual edges keep the Vector API kernels ({@link Kernels#sparseRow}, {@link Kernels#sparseDots}).
+ * Residual edges keep the Vector API kernels ({@link SparseKernels}).
  * Only batch columns are read and written: padding may hold anything.
  */
 final class BlasLayers {
@@ -57,7 +57,7 @@ final class BlasLayers {
                         if (p.rowPanelEdges(q) > 0) {
                             for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                                 int i = r * (p.nCp + 1);
-                                Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp], X, xb, ldx,
+                                SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp], X, xb, ldx,
                                         S, sb + r * ldy, !first, c);
                             }
                         }
@@ -65,7 +65,7 @@ final class BlasLayers {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;
-                            Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1], X, xb, ldx,
+                            SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1], X, xb, ldx,
                                     S, sb + r * ldy, !first || edgesBefore(p, q, cp), c);
                         }
                     }
@@ -113,7 +113,7 @@ final class BlasLayers {
                         if (p.colPanelEdges(q) > 0) {
                             for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
                                 int i = j * (p.nRp + 1);
-                                Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + p.nRp], G, gb, ldg,
+                                SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + p.nRp], G, gb, ldg,
                                         S, sb + j * ldd, init, c);
                             }
                             init = true;
@@ -122,7 +122,7 @@ final class BlasLayers {
                         if (p.tileEdges[rp * p.nCp + q] == 0) continue;
                         for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
                             int i = j * (p.nRp + 1) + rp;
-                            Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + 1], G, gb, ldg,
+                            SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + 1], G, gb, ldg,
                                     S, sb + j * ldd, init, c);
                         }
                         init = true;
@@ -158,14 +158,14 @@ final class BlasLayers {
                     if (p.wholeRows[q]) {
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1);
-                            Kernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp],
+                            SparseKernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp],
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     } else for (int cp = 0; cp < p.nCp; cp++) {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1],
+                            SparseKernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1],
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }

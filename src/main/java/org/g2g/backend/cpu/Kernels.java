@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Register-tiled micro-kernels of {@link CpuBackend}, written with jdk.incubator.vector.
+ * Register-tiled micro-kernels of {@link CpuBackend}, written with jdk.incubator.vector: dense tiles and
+ * row epilogues here, the residual-edge kernels in {@link SparseKernels}.
  *
  * Layout: activations are feature-major float arrays, row u (a unit) starts at u * ld and
  * holds the batch contiguously, so every kernel vectorises along the batch. Rows of a
@@ -219,55 +220,6 @@ final class Kernels {
         }
     }
 
-    /**
-     * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[idx[e]][b]
-     * over e in [e0, e1). A chunk of 8 vectors of the output row stays in registers while the edges are walked
-     * (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
-     * panel's edges touch (128 rows x 256 bytes per chunk) stay in L1 across the panel's rows.
-     */
-    static void sparseRow(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
-                          float[] Y, int yo, boolean init, Cols c) {
-        // kept free of the bias/ReLU epilogue: with it C2 stops inlining the Vector API calls
-        // of this 8-accumulator loop (node-count cutoff) and boxes vectors, 50x slower
-        final int nb = c.nb;
-        int b = 0;
-        for (; b + 8 * L <= nb; b += 8 * L) {
-            FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
-            int y = yo + b;
-            if (init) {
-                a0 = FloatVector.fromArray(S, Y, y); a1 = FloatVector.fromArray(S, Y, y + L);
-                a2 = FloatVector.fromArray(S, Y, y + 2 * L); a3 = FloatVector.fromArray(S, Y, y + 3 * L);
-                a4 = FloatVector.fromArray(S, Y, y + 4 * L); a5 = FloatVector.fromArray(S, Y, y + 5 * L);
-                a6 = FloatVector.fromArray(S, Y, y + 6 * L); a7 = FloatVector.fromArray(S, Y, y + 7 * L);
-            } else {
-                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = FloatVector.zero(S);
-            }
-            for (int e = e0; e < e1; e++) {
-                int xo = xb + idx[e] * ldx + b;
-                FloatVector w = FloatVector.broadcast(S, W[wb + e]);
-                a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
-                a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
-                a2 = FloatVector.fromArray(S, X, xo + 2 * L).fma(w, a2);
-                a3 = FloatVector.fromArray(S, X, xo + 3 * L).fma(w, a3);
-                a4 = FloatVector.fromArray(S, X, xo + 4 * L).fma(w, a4);
-                a5 = FloatVector.fromArray(S, X, xo + 5 * L).fma(w, a5);
-                a6 = FloatVector.fromArray(S, X, xo + 6 * L).fma(w, a6);
-                a7 = FloatVector.fromArray(S, X, xo + 7 * L).fma(w, a7);
-            }
-            store(a0, Y, yo, b, c); store(a1, Y, yo, b + L, c);
-            store(a2, Y, yo, b + 2 * L, c); store(a3, Y, yo, b + 3 * L, c);
-            store(a4, Y, yo, b + 4 * L, c); store(a5, Y, yo, b + 5 * L, c);
-            store(a6, Y, yo, b + 6 * L, c); store(a7, Y, yo, b + 7 * L, c);
-        }
-        for (; b < nb; b += L) {
-            FloatVector a0 = init ? FloatVector.fromArray(S, Y, yo + b) : FloatVector.zero(S);
-            for (int e = e0; e < e1; e++) {
-                a0 = FloatVector.fromArray(S, X, xb + idx[e] * ldx + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
-            }
-            store(a0, Y, yo, b, c);
-        }
-    }
-
     /** y[b] = flush(act((init ? y[b] : 0) + bias)): the epilogue of a row after all its tiles. */
     static void finishRow(float[] Y, int yo, boolean init, float bias, boolean relu, Cols c) {
         FloatVector bv = FloatVector.broadcast(S, bias);
@@ -299,7 +251,8 @@ final class Kernels {
         return flush(a);
     }
 
-    private static FloatVector load(float[] a, int off, int b, Cols c) {
+    /** Vector b of a row, the last one masked to the batch (reductions must not read the padding). */
+    static FloatVector load(float[] a, int off, int b, Cols c) {
         return b < c.full ? FloatVector.fromArray(S, a, off + b) : FloatVector.fromArray(S, a, off + b, c.tail);
     }
 
@@ -369,32 +322,5 @@ final class Kernels {
         FloatVector acc = FloatVector.zero(S);
         for (int b = 0; b < c.nb; b += L) acc = acc.add(load(A, a0, b, c));
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[idx[e]][b] for e in [e0, e1).
-     * Four edges at a time share each load of the gradient row.
-     */
-    static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
-                           float[] gw, int wb, Cols c) {
-        final int nb = c.nb;
-        int e = e0;
-        for (; e + 4 <= e1; e += 4) {
-            int x0 = xb + idx[e] * ldx, x1 = xb + idx[e + 1] * ldx, x2 = xb + idx[e + 2] * ldx, x3 = xb + idx[e + 3] * ldx;
-            FloatVector a0, a1, a2, a3;
-            a0 = a1 = a2 = a3 = FloatVector.zero(S);
-            for (int b = 0; b < nb; b += L) {
-                FloatVector g = load(G, go, b, c);
-                a0 = load(X, x0, b, c).fma(g, a0);
-                a1 = load(X, x1, b, c).fma(g, a1);
-                a2 = load(X, x2, b, c).fma(g, a2);
-                a3 = load(X, x3, b, c).fma(g, a3);
-            }
-            gw[wb + e] = flush(a0.reduceLanes(VectorOperators.ADD));
-            gw[wb + e + 1] = flush(a1.reduceLanes(VectorOperators.ADD));
-            gw[wb + e + 2] = flush(a2.reduceLanes(VectorOperators.ADD));
-            gw[wb + e + 3] = flush(a3.reduceLanes(VectorOperators.ADD));
-        }
-        for (; e < e1; e++) gw[wb + e] = dot(G, go, X, xb + idx[e] * ldx, c);
     }
 }

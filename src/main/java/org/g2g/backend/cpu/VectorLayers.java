@@ -57,7 +57,7 @@ final class VectorLayers {
                     if (p.rowPanelEdges(rp) > 0) {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1);
-                            Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp], X, xb, ldx,
+                            SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp], X, xb, ldx,
                                     Y, yb + l.rowOrder[r] * ldy, !first, c);
                         }
                         first = false;
@@ -66,7 +66,7 @@ final class VectorLayers {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1) + cp;
-                        Kernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                        SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
                                 Y, yb + l.rowOrder[r] * ldy, !first, c);
                     }
                     first = false;
@@ -124,7 +124,7 @@ final class VectorLayers {
                     if (p.colPanelEdges(cp) > 0) {
                         for (int j = j0; j < j0 + nc; j++) {
                             int q = j * (p.nRp + 1);
-                            Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + p.nRp], G, gb, ldg,
+                            SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + p.nRp], G, gb, ldg,
                                     D, db + l.colOrder[j] * ldd, !first, c);
                         }
                         first = false;
@@ -133,7 +133,7 @@ final class VectorLayers {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int j = j0; j < j0 + nc; j++) {
                         int q = j * (p.nRp + 1) + rp;
-                        Kernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
+                        SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
                                 D, db + l.colOrder[j] * ldd, !first, c);
                     }
                     first = false;
@@ -177,7 +177,7 @@ final class VectorLayers {
                     } else if (!p.wholeRows[rp]) {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                            SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }
@@ -185,7 +185,7 @@ final class VectorLayers {
                 if (p.wholeRows[rp]) {
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1);
-                        Kernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp],
+                        SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp],
                                 X, xb, ldx, GW, gwo + l.edgeBase, c);
                     }
                 }
@@ -260,7 +260,7 @@ final class VectorLayers {
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            Kernels.sparseDots(G, gpb + r * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                            SparseKernels.sparseDots(G, gpb + r * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
                                     X, xb, ldx, GW, gwo + l.edgeBase, c);
                         }
                     }

@@ -1,0 +1,143 @@
+package org.g2g.backend.cpu;
+
+import static org.g2g.backend.cpu.Kernels.L;
+import static org.g2g.backend.cpu.Kernels.S;
+import static org.g2g.backend.cpu.Kernels.flush;
+import static org.g2g.backend.cpu.Kernels.load;
+import static org.g2g.backend.cpu.Kernels.store;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The residual-edge kernels of {@link CpuBackend}: edges outside the dense diagonal blocks, held as
+ * CSR (forward, weight gradient) or CSC (input gradient) index lists. Same layout rules as
+ * {@link Kernels}: activations feature-major, row u at u * ld holding the batch, nb = batch padded
+ * to the vector length.
+ *
+ * Every edge reads one activation row (one load per multiply-add, nothing to share between edges
+ * of a random mask), so these run at L2 speed, not at the FMA units' (single thread, one 1024x1024
+ * G2G layer's residual edges, batch 256, 2-core AMD EPYC with AVX2: ~34-39 GFLOP/s forward,
+ * ~26 weight gradient, against ~87 for FMAs on registers). Measured and dropped (see
+ * docs/measurements-cpu.md): batch-sliced walks over a compact L1 copy of the panel, 8 edges per
+ * weight-gradient group with a transposed lane reduction, 2 accumulators per edge.
+ */
+final class SparseKernels {
+    private SparseKernels() {}
+
+    /**
+     * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[idx[e]][b]
+     * over e in [e0, e1). A chunk of 8 vectors of the output row stays in registers while the edges are walked
+     * (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
+     * panel's edges touch (128 rows x 256 bytes per chunk) stay in L2 across the panel's rows.
+     * Same per-lane summation order (edges in order) on both paths, so the same numbers.
+     */
+    static void sparseRow(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                          float[] Y, int yo, boolean init, Kernels.Cols c) {
+        if (c.tail == null && c.nb % (8 * L) == 0) {
+            // the common case (batch a multiple of 64): no tail, no init branch in the loop, about 10% faster
+            if (!init) Arrays.fill(Y, yo, yo + c.nb, 0f);
+            rowChunks(W, wb, idx, e0, e1, X, xb, ldx, Y, yo, c.nb);
+        } else {
+            rowAny(W, wb, idx, e0, e1, X, xb, ldx, Y, yo, init, c);
+        }
+    }
+
+    /** y[b] += sum_e W[wb+e] * X[idx[e]][b] for b < nb, nb a multiple of 8 vectors. */
+    private static void rowChunks(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                                  float[] Y, int yo, int nb) {
+        // kept free of the bias/ReLU epilogue and of branches: with more nodes C2 stops inlining the
+        // Vector API calls of this 8-accumulator loop and boxes vectors, 50x slower
+        for (int b = 0; b + 8 * L <= nb; b += 8 * L) {
+            int y = yo + b;
+            FloatVector a0 = FloatVector.fromArray(S, Y, y), a1 = FloatVector.fromArray(S, Y, y + L);
+            FloatVector a2 = FloatVector.fromArray(S, Y, y + 2 * L), a3 = FloatVector.fromArray(S, Y, y + 3 * L);
+            FloatVector a4 = FloatVector.fromArray(S, Y, y + 4 * L), a5 = FloatVector.fromArray(S, Y, y + 5 * L);
+            FloatVector a6 = FloatVector.fromArray(S, Y, y + 6 * L), a7 = FloatVector.fromArray(S, Y, y + 7 * L);
+            for (int e = e0; e < e1; e++) {
+                int xo = xb + idx[e] * ldx + b;
+                FloatVector w = FloatVector.broadcast(S, W[wb + e]);
+                a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
+                a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
+                a2 = FloatVector.fromArray(S, X, xo + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(S, X, xo + 3 * L).fma(w, a3);
+                a4 = FloatVector.fromArray(S, X, xo + 4 * L).fma(w, a4);
+                a5 = FloatVector.fromArray(S, X, xo + 5 * L).fma(w, a5);
+                a6 = FloatVector.fromArray(S, X, xo + 6 * L).fma(w, a6);
+                a7 = FloatVector.fromArray(S, X, xo + 7 * L).fma(w, a7);
+            }
+            a0.intoArray(Y, y); a1.intoArray(Y, y + L); a2.intoArray(Y, y + 2 * L); a3.intoArray(Y, y + 3 * L);
+            a4.intoArray(Y, y + 4 * L); a5.intoArray(Y, y + 5 * L); a6.intoArray(Y, y + 6 * L); a7.intoArray(Y, y + 7 * L);
+        }
+    }
+
+    /** Any batch: 8-vector chunks, then single vectors; the last vector's store keeps the padding. */
+    private static void rowAny(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                               float[] Y, int yo, boolean init, Kernels.Cols c) {
+        final int nb = c.nb;
+        int b = 0;
+        for (; b + 8 * L <= nb; b += 8 * L) {
+            FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+            int y = yo + b;
+            if (init) {
+                a0 = FloatVector.fromArray(S, Y, y); a1 = FloatVector.fromArray(S, Y, y + L);
+                a2 = FloatVector.fromArray(S, Y, y + 2 * L); a3 = FloatVector.fromArray(S, Y, y + 3 * L);
+                a4 = FloatVector.fromArray(S, Y, y + 4 * L); a5 = FloatVector.fromArray(S, Y, y + 5 * L);
+                a6 = FloatVector.fromArray(S, Y, y + 6 * L); a7 = FloatVector.fromArray(S, Y, y + 7 * L);
+            } else {
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = FloatVector.zero(S);
+            }
+            for (int e = e0; e < e1; e++) {
+                int xo = xb + idx[e] * ldx + b;
+                FloatVector w = FloatVector.broadcast(S, W[wb + e]);
+                a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
+                a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
+                a2 = FloatVector.fromArray(S, X, xo + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(S, X, xo + 3 * L).fma(w, a3);
+                a4 = FloatVector.fromArray(S, X, xo + 4 * L).fma(w, a4);
+                a5 = FloatVector.fromArray(S, X, xo + 5 * L).fma(w, a5);
+                a6 = FloatVector.fromArray(S, X, xo + 6 * L).fma(w, a6);
+                a7 = FloatVector.fromArray(S, X, xo + 7 * L).fma(w, a7);
+            }
+            store(a0, Y, yo, b, c); store(a1, Y, yo, b + L, c);
+            store(a2, Y, yo, b + 2 * L, c); store(a3, Y, yo, b + 3 * L, c);
+            store(a4, Y, yo, b + 4 * L, c); store(a5, Y, yo, b + 5 * L, c);
+            store(a6, Y, yo, b + 6 * L, c); store(a7, Y, yo, b + 7 * L, c);
+        }
+        for (; b < nb; b += L) {
+            FloatVector a0 = init ? FloatVector.fromArray(S, Y, yo + b) : FloatVector.zero(S);
+            for (int e = e0; e < e1; e++) {
+                a0 = FloatVector.fromArray(S, X, xb + idx[e] * ldx + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
+            }
+            store(a0, Y, yo, b, c);
+        }
+    }
+
+    /**
+     * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[idx[e]][b] for e in [e0, e1).
+     * Four edges at a time share each load of the gradient row.
+     */
+    static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                           float[] gw, int wb, Kernels.Cols c) {
+        final int nb = c.nb;
+        int e = e0;
+        for (; e + 4 <= e1; e += 4) {
+            int x0 = xb + idx[e] * ldx, x1 = xb + idx[e + 1] * ldx, x2 = xb + idx[e + 2] * ldx, x3 = xb + idx[e + 3] * ldx;
+            FloatVector a0, a1, a2, a3;
+            a0 = a1 = a2 = a3 = FloatVector.zero(S);
+            for (int b = 0; b < nb; b += L) {
+                FloatVector g = load(G, go, b, c);
+                a0 = load(X, x0, b, c).fma(g, a0);
+                a1 = load(X, x1, b, c).fma(g, a1);
+                a2 = load(X, x2, b, c).fma(g, a2);
+                a3 = load(X, x3, b, c).fma(g, a3);
+            }
+            gw[wb + e] = flush(a0.reduceLanes(VectorOperators.ADD));
+            gw[wb + e + 1] = flush(a1.reduceLanes(VectorOperators.ADD));
+            gw[wb + e + 2] = flush(a2.reduceLanes(VectorOperators.ADD));
+            gw[wb + e + 3] = flush(a3.reduceLanes(VectorOperators.ADD));
+        }
+        for (; e < e1; e++) gw[wb + e] = Kernels.dot(G, go, X, xb + idx[e] * ldx, c);
+    }
+}
