@@ -116,12 +116,13 @@ else
 fi
 
 # --quick (the rehearsal on the emulated device, which runs kernels on one CPU core): small shapes
-steps=200 model=() calib=() shapes=(--widths 1024 --batches 256,4096) mintime=0.3 concurrent=8
+steps=200 hidden=1024 calib=() shapes=(--widths 1024 --batches 256,4096) mintime=0.3 concurrent=8
 if [[ $quick == 1 ]]; then
-  steps=8 model=(--hidden 256) calib=(--calibration-size 256) shapes=(--widths 256 --batches 64,256 --layer-width 256 --layer-batches 64,256) mintime=0.02 concurrent=2
+  steps=8 hidden=256 calib=(--calibration-size 256) shapes=(--widths 256 --batches 64,256 --layer-width 256 --layer-batches 64,256) mintime=0.02 concurrent=2
 fi
-# --encoder none: the model benchmarks/pytorch_g2g.py builds (784-1024x3-10, flattened pixels)
-section "g2g profile on $where: G2GNet 784-1024x3-10 vs dense, CUDA graphs on (host time, launches, free-running samples/s)"
+model=(--hidden "$hidden") arch="784-${hidden}x3-10"  # every label below names the model that ran
+# --encoder none: the model benchmarks/pytorch_g2g.py builds (flattened pixels; --hidden the same)
+section "g2g profile on $where: G2GNet $arch vs dense, CUDA graphs on (host time, launches, free-running samples/s)"
 "$g2g" profile --device cuda --encoder none --cuda-graphs on --compare g2g,dense "${model[@]}" "${calib[@]}" \
   --warmup $((steps / 4 + 1)) --steps "$steps" --repeats 1 --dst-updates 1 --json "$out/profile.json" 2>&1 | tail -25
 section "g2g profile on $where: K = 1, 2, 4, ... $concurrent G2GNet runs at once, each on its own stream (sweep --parallel K)"
@@ -136,6 +137,8 @@ section "g2g bench on $where: sparse layer at density 0.256 vs cuBLAS dense"
 # the layer grid and the layer table (forward + fused backward): the targets need no more; the density table (the default model's step
 # under ER masks) takes minutes on the emulated device
 "$g2g" bench --device cuda --tables grid,layer "${shapes[@]}" --densities 0.256 --groups 8 --min-time "$mintime" --out "$out/bench" 2>&1 | tail -12
+section "g2g bench on $where: the layer table under --precision tf32 (group blocks on tensor cores, cuBLAS in TF32 math)"
+"$g2g" bench --device cuda --precision tf32 --tables layer "${shapes[@]}" --min-time "$mintime" --out "$out/bench-tf32" 2>&1 | tail -6
 
 section "PyTorch on the same device"
 torch_dev=cuda:0
@@ -143,7 +146,7 @@ torch_dev=cuda:0
 if python3 -c "import torch" 2>/dev/null; then
   for mode in eager graphed; do
     if [[ $mode == graphed && $torch_dev == cpu ]]; then echo "pytorch graphed: skipped (needs a CUDA device)"; continue; fi
-    python3 "$here/pytorch_g2g.py" --device "$torch_dev" --mode "$mode" --steps "$([[ $quick == 1 ]] && echo 5 || echo 300)" \
+    python3 "$here/pytorch_g2g.py" --device "$torch_dev" --mode "$mode" --hidden "$hidden" --steps "$([[ $quick == 1 ]] && echo 5 || echo 300)" \
       2>&1 | tee "$out/pytorch-$mode.txt" | tail -1
   done
 else
@@ -151,9 +154,9 @@ else
 fi
 
 section "ratios (issue 12 targets) on $where"
-python3 - "$out" "$where" <<'PY' 2>&1 || echo "ratios: could not compute (see the sections above)"
+python3 - "$out" "$where" "$arch" <<'PY' 2>&1 || echo "ratios: could not compute (see the sections above)"
 import csv, json, os, re, sys
-out, where = sys.argv[1], sys.argv[2]
+out, where, arch = sys.argv[1], sys.argv[2], sys.argv[3]
 def sps_of(path):
     try:
         m = re.search(r"([0-9.]+) samples/s", open(path).read())
@@ -180,12 +183,12 @@ def line(name, value, target):
     v = "n/a" if value is None else f"{value:.2f}x"
     print(f"{name:<62} {v:>9}   target {target}")
 print(f"(measured on {where})")
-print(f"g2g G2GNet 784-1024x3-10 training: {g2g and round(g2g)} samples/s; g2g dense same widths: {dense and round(dense)}; "
+print(f"g2g G2GNet {arch} training: {g2g and round(g2g)} samples/s; g2g dense same widths: {dense and round(dense)}; "
       f"host time per step: {host_us and round(host_us)} us with CUDA graphs ({launches} launches), "
       f"{host_off and round(host_off)} us without ({launches_off} launches)")
 line("host time per step, CUDA graphs off / on", host_off / host_us if host_off and host_us else None, ">= 10x")
-line("g2g samples/s / PyTorch eager F.linear(x, W*mask)", g2g / eager if g2g and eager else None, ">= 3x")
-line("g2g samples/s / PyTorch captured as a CUDA graph", g2g / graphed if g2g and graphed else None, ">= 1x")
+line(f"g2g {arch} samples/s / PyTorch eager F.linear(x, W*mask)", g2g / eager if g2g and eager else None, ">= 3x")
+line(f"g2g {arch} samples/s / PyTorch captured as a CUDA graph", g2g / graphed if g2g and graphed else None, ">= 1x")
 try:
     rows = list(csv.DictReader(open(os.path.join(out, "bench", "bench.csv"))))
     for r in rows:
@@ -195,12 +198,25 @@ try:
                  f"{r['engine']} vs dense", float(r["speedup"]), target)
 except (OSError, KeyError, ValueError) as e:
     print(f"bench.csv unreadable: {e}")
-try:  # the layer as a training step runs it: forward + one fused backward (bench --tables layer)
-    for r in csv.DictReader(open(os.path.join(out, "bench", "bench-layer.csv"))):
-        line(f"G2G layer {r['width']}x{r['width']} d={float(r['density']):.3f} forward + fused backward, batch {r['batch']}, "
-             f"vs dense", float(r["speedup"]), f">= {r['target']}x")
-except (OSError, KeyError, ValueError) as e:
-    print(f"bench-layer.csv unreadable: {e}")
+for sub, prec in (("bench", "fp32"), ("bench-tf32", "tf32")):
+    try:  # the layer as a training step runs it: forward + one fused backward (bench --tables layer)
+        for r in csv.DictReader(open(os.path.join(out, sub, "bench-layer.csv"))):
+            line(f"G2G layer {r['width']}x{r['width']} d={float(r['density']):.3f} fwd + fused bwd, batch {r['batch']}, "
+                 f"{prec}, vs dense", float(r["speedup"]), f">= {r['target']}x")
+    except (OSError, KeyError, ValueError) as e:
+        print(f"{sub}/bench-layer.csv unreadable: {e}")
+try:  # what tf32 buys each side: fp32 time / tf32 time of the same layer (tensor cores vs CUDA cores)
+    f32 = {r["batch"]: r for r in csv.DictReader(open(os.path.join(out, "bench", "bench-layer.csv")))}
+    for r in csv.DictReader(open(os.path.join(out, "bench-tf32", "bench-layer.csv"))):
+        b = f32.get(r["batch"])
+        if b is None:
+            continue
+        for side, col in (("G2G layer", "sparse_ms"), ("dense (cuBLAS)", "dense_ms")):
+            if col in r and col in b:
+                line(f"{side} {r['width']}x{r['width']}, batch {r['batch']}: fp32 time / tf32 time", float(b[col]) / float(r[col]),
+                     "(no target; > 1x: tensor cores pay)")
+except (OSError, KeyError, ValueError, ZeroDivisionError) as e:
+    print(f"tf32 vs fp32 layer times unreadable: {e}")
 try:
     c = json.load(open(os.path.join(out, "profile-concurrent.json")))["concurrency"]
     top = c["levels"][-1]

@@ -13,8 +13,9 @@ and replayed; the batch is copied into static input tensors first). Graphed is t
 PyTorch reference for a launch-bound step like this one; it needs a CUDA device.
 
 usage: python3 benchmarks/pytorch_g2g.py [--steps 300] [--batch 256] [--device cuda:0|cpu] [--model g2g|dense]
-                                        [--mode eager|graphed] [--threads N] [--tf32]
-With --model dense the layers are plain F.linear (the dense same-width baseline).
+                                        [--mode eager|graphed] [--threads N] [--tf32] [--hidden 1024]
+With --model dense the layers are plain F.linear (the dense same-width baseline). --hidden sets
+the three hidden widths (a multiple of 8; g2g profile --hidden N is the same model).
 """
 import argparse
 import time
@@ -78,15 +79,19 @@ def main():
     ap.add_argument("--model", default="g2g", choices=["g2g", "dense"])
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls (g2g computes in plain fp32)")
+    ap.add_argument("--hidden", type=int, default=1024, help="hidden width (the default model's 1024)")
     ap.add_argument("--mode", default="eager", choices=["eager", "graphed"],
                     help="eager, or the whole training step captured as one CUDA graph and replayed")
     args = ap.parse_args()
+    if args.hidden < 8 or args.hidden % 8:
+        raise SystemExit(f"--hidden: {args.hidden} is not a positive multiple of 8 (8 groups)")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     dev = torch.device(args.device)
     gen = torch.Generator().manual_seed(1)
-    model = G2GNet([784, 1024, 1024, 1024, 10], 8, 1.0, 0.15, gen, dense=args.model == "dense").to(dev)
+    h = args.hidden
+    model = G2GNet([784, h, h, h, 10], 8, 1.0, 0.15, gen, dense=args.model == "dense").to(dev)
     density = 1.0 if args.model == "dense" else model.mask1.mean().item()
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     graphed = args.mode == "graphed"
@@ -142,7 +147,7 @@ def main():
     sync()
     dt = time.perf_counter() - t0
     where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
-    print(f"pytorch {args.mode} {args.model} 784-1024x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
+    print(f"pytorch {args.mode} {args.model} 784-{h}x3-10 (G=8, p'=0.15, mixer, density {density:.3f}), batch {args.batch}, Adam: "
           f"{args.steps * args.batch / dt:.0f} samples/s, {1000 * dt / args.steps:.3f} ms/step, "
           f"torch {torch.__version__}, {where}, tf32={args.tf32}, last loss {loss.item():.4f}")
 

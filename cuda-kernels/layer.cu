@@ -4,7 +4,8 @@
 //
 // What (W in CudaLayout's GROUPED form: G blocks outPer x inPer at w + g*outPer*inPer, units
 // through outList/inList, then the inter-group edges in CSR order at w + G*outPer*inPer):
-//   grouped_forward   y[r][b] = act((blocks(W) x)[r][b] + (edges(W) x)[r][b] + bias[r])
+//   grouped_forward   y[r][b] = act((blocks(W) x)[r][b] + (edges(W) x)[r][b] + bias[r]);
+//                     with labels (the output head): softmax_xent on y as well (dz, stats)
 //   grouped_backward  gw (packed, block holes 0) = dy x^T, gb[r] = sum_b dy[r][b]   when gw != 0
 //                     dx[i][b] = (W^T dy)[i][b], times [x[i][b] > 0] when reluX       when dx != 0
 // for b < batch; out = G*outPer, in = G*inPer. dy is already through the layer's own ReLU.
@@ -108,12 +109,19 @@ __device__ __forceinline__ void stream_edges(
     }
 }
 
+// labels != null: the output head with its loss (softmax_xent fused, one launch fewer per step):
+// after y is written, each block's 64 columns hold every class (the caller guarantees one group
+// of outPer <= 64 rows, no edges, no ReLU), so thread c < 64 takes column n0 + c from the tile in
+// shared memory through xent_column (loss.cu: dz and the per-sample loss bit for bit as
+// softmax_xent) and the block adds its loss and correct count to stats (per 64 columns instead of
+// softmax_xent's 256: the summation order of stats[0] differs, as atomicAdd's order does anyway).
 // grid: (ceil(batch/64), ceil(outPer/64), groups), block: 256
 extern "C" __global__ void __launch_bounds__(256) grouped_forward(
     int groups, int outPer, int inPer, int batch,
     const float* __restrict__ w, const int* __restrict__ outList, const int* __restrict__ inList,
     const int* __restrict__ rowPtr, const int* __restrict__ col,
-    const float* __restrict__ x, int ldx, const float* __restrict__ bias, float* __restrict__ y, int ldy, int relu, int tf32)
+    const float* __restrict__ x, int ldx, const float* __restrict__ bias, float* __restrict__ y, int ldy, int relu, int tf32,
+    const int* __restrict__ labels, float* __restrict__ dz, int lddz, float* __restrict__ stats)
 {
     __shared__ LayerSmem sm;
     __shared__ int anyFlag;
@@ -144,8 +152,21 @@ extern "C" __global__ void __launch_bounds__(256) grouped_forward(
             float v = acc[i][j] + eacc[i][j] + bv;
             if (relu && v < 0.f) v = 0.f;  // not fmaxf: a NaN stays NaN, as in the CPU backend
             d[n] = v;
+            acc[i][j] = v;  // kept for the loss below
         }
     }
+    if (!labels) return;  // uniform: every block of the launch
+    __syncthreads();      // stream_edges's slices (or the GEMM's tiles) are no longer read
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) sm.gemm.c[ty + 16 * i][tx + 16 * j] = acc[i][j];
+    __syncthreads();
+    float loss = 0.f, correct = 0.f;
+    const int c = threadIdx.x, n = n0 + c;
+    if (c < GEMM_BN && n < batch)
+        xent_column(outPer, batch, &sm.gemm.c[0][c], GEMM_BN + 4, labels[n], dz ? dz + n : nullptr, lddz, loss, correct);
+    xent_block_stats(loss, correct, stats);
 }
 
 // The weight-tile role: one 64x64 tile of group z's block gradient over split s of the batch.

@@ -12,34 +12,36 @@
 // A label outside [0, classes) gives a NaN loss instead of reading out of bounds.
 // Checked by CudaKernelParityTest against ReferenceBackend.softmaxCrossEntropy (double, within 1e-6).
 
-// grid: ceil(batch/256), block: 256
-extern "C" __global__ void softmax_xent(
-    int classes, int batch, const float* __restrict__ z, int ldz, const int* __restrict__ labels,
-    float* __restrict__ dz, int lddz, float* __restrict__ stats)
+// Sample b's loss, correctness and (dz != null) gradient column from its logits z[k * zs], k <
+// classes (zs: the row stride, in global or shared memory). Used by softmax_xent and by the
+// output head's fused forward (layer.cu grouped_forward), so both give the same bits.
+__device__ __forceinline__ void xent_column(int classes, int batch, const float* z, size_t zs, int label,
+                                            float* __restrict__ dz, size_t lddz, float& loss, float& correct)
 {
-    const int b = blockIdx.x * blockDim.x + threadIdx.x;
-    float loss = 0.f, correct = 0.f;
-    if (b < batch) {
-        float mx = -INFINITY;
-        int arg = 0;
+    float mx = -INFINITY;
+    int arg = 0;
+    for (int k = 0; k < classes; k++) {
+        const float v = z[k * zs];
+        if (v > mx) { mx = v; arg = k; }
+    }
+    float sum = 0.f;
+    for (int k = 0; k < classes; k++) sum += expf(z[k * zs] - mx);
+    const float logSum = logf(sum) + mx;
+    const bool ok = label >= 0 && label < classes;
+    loss = ok ? logSum - z[(size_t)label * zs] : __int_as_float(0x7fc00000);
+    correct = (ok && arg == label) ? 1.f : 0.f;
+    if (dz) {
         for (int k = 0; k < classes; k++) {
-            const float v = z[(size_t)k * ldz + b];
-            if (v > mx) { mx = v; arg = k; }
-        }
-        float sum = 0.f;
-        for (int k = 0; k < classes; k++) sum += expf(z[(size_t)k * ldz + b] - mx);
-        const float logSum = logf(sum) + mx;
-        const int label = labels[b];
-        const bool ok = label >= 0 && label < classes;
-        loss = ok ? logSum - z[(size_t)label * ldz + b] : __int_as_float(0x7fc00000);
-        correct = (ok && arg == label) ? 1.f : 0.f;
-        if (dz) {
-            for (int k = 0; k < classes; k++) {
-                const float p = expf(z[(size_t)k * ldz + b] - logSum);
-                dz[(size_t)k * lddz + b] = (p - (k == label ? 1.f : 0.f)) / (float)batch;
-            }
+            const float p = expf(z[k * zs] - logSum);
+            dz[(size_t)k * lddz] = (p - (k == label ? 1.f : 0.f)) / (float)batch;
         }
     }
+}
+
+// stats[0] += the block's loss sum, stats[1] += its correct count: warp shuffles, one shared
+// slot per warp, one atomicAdd per block and statistic. Every thread of the block (<= 256) calls it.
+__device__ __forceinline__ void xent_block_stats(float loss, float correct, float* __restrict__ stats)
+{
     __shared__ float sLoss[8], sCorrect[8];
     loss = warp_sum(loss);
     correct = warp_sum(correct);
@@ -52,4 +54,15 @@ extern "C" __global__ void softmax_xent(
         atomicAdd(&stats[0], l);
         atomicAdd(&stats[1], c);
     }
+}
+
+// grid: ceil(batch/256), block: 256
+extern "C" __global__ void softmax_xent(
+    int classes, int batch, const float* __restrict__ z, int ldz, const int* __restrict__ labels,
+    float* __restrict__ dz, int lddz, float* __restrict__ stats)
+{
+    const int b = blockIdx.x * blockDim.x + threadIdx.x;
+    float loss = 0.f, correct = 0.f;
+    if (b < batch) xent_column(classes, batch, z + b, ldz, labels[b], dz ? dz + b : nullptr, lddz, loss, correct);
+    xent_block_stats(loss, correct, stats);
 }

@@ -368,7 +368,8 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
     void* s[] = {&out, &batch, &dPtr, &dCol, &nul, &dEv, &dX, (void*)&ldx, &dB, &dY1, (void*)&ldy, &accumulate, &relu};
     launch("spmm_rows", (out + 3) / 4, (batch + 127) / 128, 1, 128, s);
     CUdeviceptr fOut = dense ? 0 : dOut, fIn = dense ? 0 : dIn, fPtr = dense ? 0 : dPtr, fCol = dense ? 0 : dCol;
-    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &fOut, &fIn, &fPtr, &fCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu, &useTf32};
+    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &fOut, &fIn, &fPtr, &fCol, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu, &useTf32,
+                 &nul, &nul, &izero, &nul};
     launch("grouped_forward", (batch + 63) / 64, (outPer + 63) / 64, G, 256, f);
     std::vector<float> Y1 = download<float>(dY1, y0.size()), Y2 = download<float>(dY2, y0.size());
     if (!useTf32) same_bits("layer-forward", Y2, Y1, "y (against gemm_nn + spmm_rows)");
@@ -400,6 +401,56 @@ void layer_forward_case(int G, int outPer, int inPer, int batch, double pInter, 
     if (useTf32 && !differs) die("layer-forward", "tf32 gave the fp32 result bit for bit: operands not rounded");
     printf("  grouped_forward G=%d %dx%d batch %d edges %d relu %d%s: max rel err %.2e\n", G, L.out, L.in, batch, L.edges,
            relu, useTf32 ? " tf32 (against rounded operands; differs from fp32)" : ", bit-identical to gemm_nn + spmm_rows", worst);
+}
+
+// The output head with its loss in one launch (grouped_forward with labels) against grouped_forward
+// + softmax_xent: logits and dz bit for bit, the loss sum and correct count within fp32 tolerance
+// (stats are added per 64 columns instead of per 256); a label out of range gives a NaN loss.
+void head_loss_case(int classes, int inPer, int batch, int ldz, bool withDz, bool badLabel) {
+    Layer L = grouped_layer(1, classes, inPer, 0.0, 0.0);
+    const int ldx = batch + 3, ldy = batch + 2, lddz = batch + ldz;
+    std::vector<float> x = randoms((size_t)inPer * ldx), bias = randoms(classes), y0 = randoms((size_t)classes * ldy),
+                       dz0 = randoms((size_t)classes * lddz), st0(2, 0.f);
+    for (float& v : x) v *= 3.f;  // logits spread enough that the argmax is not a tie
+    std::vector<int> labels(batch);
+    for (int& l : labels) l = (int)(rng() % classes);
+    if (badLabel && batch > 3) labels[3] = classes;
+    CUdeviceptr dW = upload(L.w), dX = upload(x), dB = upload(bias), dY1 = upload(y0), dY2 = upload(y0), dL = upload(labels),
+                dZ1 = upload(dz0), dZ2 = upload(dz0), dS1 = upload(st0), dS2 = upload(st0), nul = 0;
+    int G = 1, relu = 0, izero = 0, outPer = classes;
+    CUdeviceptr z1 = withDz ? dZ1 : 0, z2 = withDz ? dZ2 : 0;
+    void* f[] = {&G, &outPer, &inPer, &batch, &dW, &nul, &nul, &nul, &nul, &dX, (void*)&ldx, &dB, &dY1, (void*)&ldy, &relu, &izero,
+                 &nul, &nul, &izero, &nul};
+    launch("grouped_forward", (batch + 63) / 64, 1, 1, 256, f);
+    void* sx[] = {&classes, &batch, &dY1, (void*)&ldy, &dL, &z1, (void*)&lddz, &dS1};
+    launch("softmax_xent", (batch + 255) / 256, 1, 1, 256, sx);
+    void* fl[] = {&G, &outPer, &inPer, &batch, &dW, &nul, &nul, &nul, &nul, &dX, (void*)&ldx, &dB, &dY2, (void*)&ldy, &relu, &izero,
+                  &dL, &z2, (void*)&lddz, &dS2};
+    launch("grouped_forward", (batch + 63) / 64, 1, 1, 256, fl);
+    std::vector<float> Y1 = download<float>(dY1, y0.size()), Y2 = download<float>(dY2, y0.size()), Z1 = download<float>(dZ1, dz0.size()),
+                       Z2 = download<float>(dZ2, dz0.size()), S1 = download<float>(dS1, 2), S2 = download<float>(dS2, 2);
+    same_bits("head-loss", Y2, Y1, "logits (against grouped_forward)");
+    same_bits("head-loss", Z2, Z1, withDz ? "dz (against softmax_xent)" : "dz (not asked for: untouched)");
+    // an independent double reference of the statistics
+    double loss = 0, correct = 0;
+    for (int b = 0; b < batch; b++) {
+        double mx = -INFINITY, sum = 0;
+        int arg = 0;
+        for (int k = 0; k < classes; k++) if (Y1[(size_t)k * ldy + b] > mx) { mx = Y1[(size_t)k * ldy + b]; arg = k; }
+        for (int k = 0; k < classes; k++) sum += std::exp(Y1[(size_t)k * ldy + b] - mx);
+        if (labels[b] >= classes) { loss = NAN; continue; }
+        loss += std::log(sum) + mx - Y1[(size_t)labels[b] * ldy + b];
+        correct += arg == labels[b];
+    }
+    if (badLabel) {
+        if (!std::isnan(S2[0])) die("head-loss", "a label out of range did not give a NaN loss");
+    } else if (rel(S2[0], loss) > 1e-5 || rel(S1[0], loss) > 1e-5) {
+        die("head-loss", "loss sum " + std::to_string(S2[0]) + " (softmax_xent " + std::to_string(S1[0]) + "), double " + std::to_string(loss));
+    }
+    if (S2[1] != correct || S1[1] != correct) die("head-loss", "correct " + std::to_string(S2[1]) + ", want " + std::to_string(correct));
+    printf("  head %d classes x %d inputs batch %d dz %d%s: logits%s bit-identical, loss %.6g (softmax_xent %.6g, double %.6g), correct %g\n",
+           classes, inPer, batch, (int)withDz, badLabel ? " (a label out of range: NaN loss)" : "", withDz ? " and dz" : "", S2[0], S1[0],
+           loss, S2[1]);
 }
 
 // grouped_backward (one launch) against row_sum + gemm_nt + edge_grad + gemm_tn + spmm_rows +
@@ -505,7 +556,7 @@ int main(int argc, char** argv) {
     cuCtxSetCurrent(ctx);
     // an emulation image naming the kernels we launch (the fatbin path is the backend's)
     const char image[] = "G2GEMU1\nspmm_rows\0spmm_tiled\0edge_grad\0edge_grad_tiled\0gemm_nt\0gemm_nt_splitk\0gemm_nn\0gemm_tn\0"
-                         "row_sum\0relu_backward\0grouped_forward\0grouped_backward\0";
+                         "row_sum\0relu_backward\0grouped_forward\0grouped_backward\0softmax_xent\0";
     if (CUresult r = cuModuleLoadData(&g_mod, image)) die(c, "module: " + why(r));
     if (c == "spmm-tiled") {
         spmm_case(77, 300, 45, 0.08, false, 0, 1);   // forward form: 3 slices, partial tiles
@@ -538,6 +589,11 @@ int main(int argc, char** argv) {
         layer_forward_case(1, 32, 49, 300, 0.0, 0.0, 1, true);  // the patch encoder's shape
         layer_forward_case(3, 70, 45, 33, 0.2, 0.3, 0, false, 1);  // --precision tf32
         layer_forward_case(1, 10, 150, 70, 0.0, 0.0, 0, true, 1);
+    } else if (c == "head-loss") {
+        head_loss_case(10, 150, 300, 3, true, false);   // the MNIST head: 5 column blocks (last partial) vs 2 of softmax_xent
+        head_loss_case(10, 64, 64, 0, false, false);    // evaluation: no dz
+        head_loss_case(64, 33, 70, 1, true, false);     // a full tile of classes
+        head_loss_case(3, 20, 7, 2, true, true);        // a label out of range
     } else if (c == "layer-backward") {
         layer_backward_case(8, 128, 64, 96, 0.15, 0.0, 1, 1);
         layer_backward_case(3, 70, 45, 33, 0.2, 0.3, 1, 1);

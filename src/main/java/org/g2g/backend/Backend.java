@@ -86,6 +86,17 @@ public interface Backend extends AutoCloseable {
     void softmaxCrossEntropy(Tensor logits, IntVector labels, Tensor dlogits, Tensor stats, int batch);
 
     /**
+     * The output layer's forward pass and the loss on its logits: {@link #forward} (no ReLU) into
+     * logits, then {@link #softmaxCrossEntropy}. Exactly those two calls by default; a device
+     * backend overrides it to queue one fused launch with the same logits and dlogits.
+     */
+    default void forwardLoss(LayerPlan p, Tensor w, Tensor b, Tensor x, Tensor logits, IntVector labels, Tensor dlogits,
+                             Tensor stats, int batch) {
+        forward(p, w, b, x, logits, batch, false);
+        softmaxCrossEntropy(logits, labels, dlogits, stats, batch);
+    }
+
+    /**
      * scores (out x in, dense row-major vector of out*in) = correlation between every row of
      * y (out x batch) and every row of x (in x batch), computed as one product.
      */

@@ -3,7 +3,9 @@ package org.g2g.cli;
 import org.g2g.UserError;
 import org.g2g.backend.Backend;
 import org.g2g.device.Backends;
+import org.g2g.config.Choice;
 import org.g2g.config.DeviceSpec;
+import org.g2g.config.Precision;
 import org.g2g.io.AtomicFiles;
 import org.g2g.profile.BenchGrid;
 import org.g2g.profile.BenchPlot;
@@ -39,6 +41,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads, 0 = all cores (default: ${DEFAULT-VALUE})")
     int threads = 0;
+
+    @Option(names = "--precision", paramLabel = "P", description = "fp32, or tf32 (CUDA only: the group blocks on tensor "
+            + "cores, the dense yardstick in cuBLAS's TF32 math; refused on the CPU) (default: ${DEFAULT-VALUE})")
+    String precision = "fp32";
 
     @Option(names = "--widths", split = ",", paramLabel = "N,...", description = "layer widths (default: 256,1024,4096)")
     List<Integer> widths;
@@ -119,11 +125,17 @@ final class BenchCommand implements Callable<Integer> {
         if (layerWidth < 8 || layerWidth % 8 != 0) {
             throw new UserError("option --layer-width: " + layerWidth + " is not a positive multiple of 8 (the layer has 8 groups)");
         }
+        Precision prec;
+        try {
+            prec = Choice.parse(Precision.class, precision);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("option --precision: " + e.getMessage());
+        }
         DeviceSpec dev = DeviceSpec.parse(device);
         org.g2g.train.RunRecorder.ensureWritable(out);
         Map<String, Backend> engines = new LinkedHashMap<>();
         try {
-            Backend main = Backends.open(dev, threads, "custom", System.out);
+            Backend main = Backends.open(dev, threads, "custom", prec, System.out);
             engines.put("block", main);
             System.out.println("device: " + main.name() + " (" + main.description() + ")");
             Backend cusparse = Backends.cusparseTwin(main, threads, System.out);

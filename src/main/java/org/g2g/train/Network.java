@@ -125,6 +125,28 @@ public final class Network implements RewirableNetwork, AutoCloseable {
     }
 
     /**
+     * {@link #forward} then {@link #loss}. The output layer and the loss are one call, which a
+     * device fuses into one launch, except under the profiler's phase timer, which times the
+     * forward pass and the loss apart (each then queued on its own, as before).
+     */
+    public void forwardLoss(int batch, boolean training, PhaseTimer timer) {
+        if (timer.waitsForDevice()) {
+            forward(batch);
+            timer.begin(Phase.LOSS);
+            loss(batch, training);
+            return;
+        }
+        if (encoder != null) encoder.forward(be, act[0], batch);
+        int last = layers.length - 1;
+        for (int l = 0; l < last; l++) {
+            Layer L = layers[l];
+            be.forward(L.plan, L.w, L.b, act[l], act[l + 1], batch, L.relu);
+        }
+        Layer L = layers[last];
+        be.forwardLoss(L.plan, L.w, L.b, act[last], act[last + 1], labels, training ? grad[last + 1] : null, stats, batch);
+    }
+
+    /**
      * Back-propagates from grad[depth]; the input gradient of the first layer is skipped when
      * its input is data, and feeds the encoder's weight gradient when there is one.
      */

@@ -205,9 +205,7 @@ public final class Trainer {
         if (data.augmenter == null) net.be.gather(data.x, data.y, order, s, bs, net.input(), net.labels);
         else data.augmenter.gather(net.be, data, order, s, bs, net.input(), net.labels);
         timer.begin(Phase.FORWARD);
-        net.forward(bs);
-        timer.begin(Phase.LOSS);
-        net.loss(bs, true);
+        net.forwardLoss(bs, true, timer);  // the phase timer's LOSS begins inside when it waits for the device
         net.backward(bs, timer);
         timer.begin(Phase.OPTIMIZER);
         net.optimizerStep(s);

@@ -60,7 +60,7 @@ class EmulatorSelfTest {
      * summation order is the same, within fp32 tolerance of double sums everywhere.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk", "gemm-tf32", "layer-forward", "layer-backward"})
+    @ValueSource(strings = {"spmm-tiled", "edge-grad-tiled", "gemm-splitk", "gemm-tf32", "layer-forward", "head-loss", "layer-backward"})
     void kernelParity(String kase) throws Exception {
         System.out.print(run("kernel-parity", kase, Map.of()));
     }

@@ -82,6 +82,15 @@ class BenchTest {
         assertEquals(0, chart.getSeriesMap().values().stream().filter(x -> !x.isShowInLegend()).count());
     }
 
+    @Test void precisionIsCheckedAndTf32IsRefusedOnTheCpu(@TempDir Path dir) {
+        Object[] bad = ProfilerTest.cli("bench", "--device", "cpu", "--precision", "fp16", "--tables", "layer", "--out", dir.toString());
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("option --precision: 'fp16' is not one of [fp32, tf32]"), (String) bad[2]);
+        Object[] cpu = ProfilerTest.cli("bench", "--device", "cpu", "--precision", "tf32", "--tables", "layer", "--out", dir.toString());
+        assertEquals(2, cpu[0]);
+        assertTrue(((String) cpu[2]).contains("--precision tf32: the CPU backend computes in fp32 only"), (String) cpu[2]);
+    }
+
     @Test void densitiesOutOfRangeAreUserErrors(@TempDir Path dir) {
         Object[] r = ProfilerTest.cli("bench", "--device", "cpu", "--densities", "0,0.5", "--out", dir.toString());
         assertEquals(2, r[0]);

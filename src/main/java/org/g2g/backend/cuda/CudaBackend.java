@@ -262,6 +262,26 @@ public final class CudaBackend implements Backend, KernelTimes {
     }
 
     @Override
+    public void forwardLoss(LayerPlan p, Tensor w, Tensor bias, Tensor x, Tensor logits, IntVector labels, Tensor dlogits,
+                            Tensor stats, int batch) {
+        CudaPlan plan = cplan(p);
+        if (!layers.fusesLoss(plan.layout)) { // the head on cuBLAS (more than 64 classes): two launches
+            Backend.super.forwardLoss(p, w, bias, x, logits, labels, dlogits, stats, batch);
+            return;
+        }
+        CudaTensor W = dev(w), B = dev(bias), X = dev(x), Z = dev(logits), S = dev(stats);
+        CudaIntVector L = dev(labels);
+        CudaTensor DZ = dlogits == null ? null : dev(dlogits);
+        checkPacked(plan, w);
+        checkBatch(x, plan.layout.in, batch, "forward input");
+        checkBatch(logits, plan.layout.out, batch, "forward output");
+        if (DZ != null) checkBatch(dlogits, plan.layout.out, batch, "loss gradient");
+        if (stats.size() < 2 || labels.length < batch) throw new IllegalArgumentException("forwardLoss: bad shapes");
+        open();
+        if (batch > 0) layers.forwardLoss(plan, W, B, X, Z, L, DZ, S, batch);
+    }
+
+    @Override
     public void correlation(Tensor y, Tensor x, int batch, Correlation kind, Tensor scores) {
         CudaTensor Y = dev(y), X = dev(x), S = dev(scores);
         if (scores.size() < (long) y.rows * x.rows || (scores.rows > 1 && scores.ld != scores.cols)) {

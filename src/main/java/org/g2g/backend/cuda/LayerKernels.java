@@ -63,7 +63,7 @@ final class LayerKernels {
             Fused f = Fused.of(l);
             ctx.launch("grouped_forward", ceil(batch, 64), ceil(f.outPer, 64), f.groups, 256, 1,
                     f.groups, f.outPer, f.inPer, batch, W.ptr(), plan.outList, plan.inList, plan.rowPtr, plan.col,
-                    X.ptr(), X.ld, B.ptr(), Y.ptr(), Y.ld, relu, tf32);
+                    X.ptr(), X.ld, B.ptr(), Y.ptr(), Y.ld, relu, tf32, null, null, 0, null);
             return;
         }
         switch (l.kind) {
@@ -89,6 +89,23 @@ final class LayerKernels {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the output layer's loss can ride on its forward launch (grouped_forward with labels):
+     * a dense layer on layer.cu whose classes fit one tile row, so every block holds whole columns.
+     */
+    boolean fusesLoss(CudaLayout l) {
+        return l.kind == CudaLayout.Kind.DENSE && fused(l) && l.out <= SMALL_DENSE;
+    }
+
+    /** Z = W X + b and softmax_xent on Z (dZ when not null, stats) in one launch; see {@link #fusesLoss}. */
+    void forwardLoss(CudaPlan plan, CudaTensor W, CudaTensor B, CudaTensor X, CudaTensor Z, CudaIntVector labels,
+                     CudaTensor DZ, CudaTensor stats, int batch) {
+        CudaLayout l = plan.layout;
+        ctx.launch("grouped_forward", ceil(batch, 64), 1, 1, 256, 1,
+                1, l.out, l.in, batch, W.ptr(), null, null, null, null, X.ptr(), X.ld, B.ptr(), Z.ptr(), Z.ld, false, tf32,
+                labels.ptr(), DZ == null ? null : DZ.ptr(), DZ == null ? 0 : DZ.ld, stats.ptr());
     }
 
     /** dX = W^T dY for the first batch columns. */

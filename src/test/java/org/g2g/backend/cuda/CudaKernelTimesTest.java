@@ -31,12 +31,13 @@ class CudaKernelTimesTest {
             ProfileReport r = Profiler.run(c, o, be, new PrintStream(new ByteArrayOutputStream()));
             Map<String, Double> k = r.models().get(0).kernelMsPerStep();
             assertNotNull(k, "no per-kernel times on CUDA");
-            // the batch gather, the loss and the optimizer by name; the layers' products by whichever
-            // kernels take them (fused or not): at least one forward and one backward kernel more
-            for (String name : List.of("gather_step", "softmax_xent", "adam_multi")) {
+            // the batch gather and the optimizer by name; the layers' products (and the loss, which
+            // rides on the output head's forward launch) by whichever kernels take them, fused or
+            // not: at least one forward and one backward kernel more
+            for (String name : List.of("gather_step", "adam_multi")) {
                 assertTrue(k.containsKey(name), "kernel " + name + " not timed: " + k.keySet());
             }
-            assertTrue(k.size() >= 5, "the layers' kernels not timed: " + k.keySet());
+            assertTrue(k.size() >= 4, "the layers' kernels not timed: " + k.keySet());
             double total = 0;
             for (Map.Entry<String, Double> e : k.entrySet()) {
                 assertTrue(Double.isFinite(e.getValue()) && e.getValue() >= 0, e.getKey() + ": " + e.getValue());
