@@ -18,10 +18,13 @@ import org.g2g.backend.layout.GroupedLayout.Block;
 final class BlasLayers {
     private final WorkPool pool;
     private final CpuWorkspace work;
+    /** Fully dense layers whose panels leave a worker idle, or with a tiny side: split another way. */
+    private final DenseSplit dense;
 
     BlasLayers(WorkPool pool, CpuWorkspace work) {
         this.pool = pool;
         this.work = work;
+        this.dense = new DenseSplit(pool, work);
     }
 
     private static int tileOff(Block k, int r, int j) { return k.offset() + (r - k.rowStart()) * k.cols() + (j - k.colStart()); }
@@ -36,6 +39,12 @@ final class BlasLayers {
     /** x, y, ... : CpuBackend's forward, inputs already padded to the kernels' stride. */
     void forward(CpuPlan p, float[] W, int wo, float[] B, int bo, float[] Xs, int xsb, int ldx,
                  float[] Y, int yb, int ldy, int batch, boolean relu, Kernels.Cols c) {
+        Block dk = DenseSplit.denseBlock(p);
+        DenseSplit.Choice ch = dk == null ? null : DenseSplit.forward(p, pool.threads);
+        if (ch != null && ch.split() != DenseSplit.Split.ROWS) {
+            dense.forward(ch, dk, W, wo, B, bo, Xs, xsb, ldx, Y, yb, ldy, batch, relu);
+            return;
+        }
         GroupedLayout l = p.layout;
         float[] X = l.colIdentity ? Xs : permuted(Xs, xsb, ldx, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? xsb : CpuTensor.ALIGN;
@@ -88,6 +97,12 @@ final class BlasLayers {
 
     void backwardInput(CpuPlan p, float[] W, int wo, float[] Gs, int gsb, int ldg, float[] D, int db, int ldd,
                        int batch, Kernels.Cols c) {
+        Block dk = DenseSplit.denseBlock(p);
+        DenseSplit.Choice ch = dk == null ? null : DenseSplit.backwardInput(p, pool.threads);
+        if (ch != null && ch.split() != DenseSplit.Split.ROWS) {
+            dense.backwardInput(ch, dk, W, wo, Gs, gsb, ldg, D, db, ldd, batch);
+            return;
+        }
         GroupedLayout l = p.layout;
         float[] G = l.rowIdentity ? Gs : permuted(Gs, gsb, ldg, l.rowOrder, work.g(p.out, ldg), c);
         int gb = l.rowIdentity ? gsb : CpuTensor.ALIGN;
@@ -138,6 +153,12 @@ final class BlasLayers {
 
     void weightGrad(CpuPlan p, float[] Xs, int xsb, int ldx, float[] Gs, int gsb, int ldg,
                     float[] GW, int gwo, float[] GB, int gbo, int batch, Kernels.Cols c) {
+        Block dk = DenseSplit.denseBlock(p);
+        DenseSplit.Choice ch = dk == null || batch <= 0 ? null : DenseSplit.weightGrad(p, pool.threads);
+        if (ch != null && ch.split() != DenseSplit.Split.ROWS) {
+            dense.weightGrad(ch, dk, Xs, xsb, ldx, Gs, gsb, ldg, GW, gwo, GB, gbo, batch, c);
+            return;
+        }
         GroupedLayout l = p.layout;
         float[] X = l.colIdentity ? Xs : permuted(Xs, xsb, ldx, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? xsb : CpuTensor.ALIGN;
