@@ -18,10 +18,11 @@ import jdk.incubator.vector.VectorOperators;
  *
  * Every edge reads one activation row (one load per multiply-add, nothing to share between edges
  * of a random mask), so these run at L2 speed, not at the FMA units' (single thread, one 1024x1024
- * G2G layer's residual edges, batch 256, 2-core AMD EPYC with AVX2: ~34-39 GFLOP/s forward,
- * ~26 weight gradient, against ~87 for FMAs on registers). Measured and dropped (see
- * docs/measurements-cpu.md): batch-sliced walks over a compact L1 copy of the panel, 8 edges per
- * weight-gradient group with a transposed lane reduction, 2 accumulators per edge.
+ * G2G layer's 137k residual edges, batch 256, 2-core AMD EPYC with AVX2: forward ~36 GFLOP/s,
+ * weight gradient ~30, against 87 for FMAs on registers and 47 for the forward with its inputs
+ * folded into L1). Measured and dropped (docs/measurements-cpu.md): batch-sliced walks over a
+ * compact L1 copy of a panel, 8 edges per weight-gradient group, a transposed lane reduction
+ * through blends and shuffles, 2 edges per loop iteration, 2 accumulators per edge.
  */
 final class SparseKernels {
     private SparseKernels() {}
@@ -114,12 +115,59 @@ final class SparseKernels {
         }
     }
 
+    /** Per worker thread: the weight gradient's partial lane sums, one vector per edge of a call. */
+    private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[64 * L]);
+
     /**
      * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[idx[e]][b] for e in [e0, e1).
-     * Four edges at a time share each load of the gradient row.
+     * When the batch is whole 64-sample chunks, the gradient row's chunk stays in 8 registers while
+     * each edge reads one contiguous chunk of its input row (the forward's access pattern), and each
+     * edge's lane sums carry over the chunks in a scratch vector; otherwise four edges at a time share
+     * each load of the gradient row. Either way one fixed summation order for given batch and mask.
      */
     static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
                            float[] gw, int wb, Kernels.Cols c) {
+        if (c.tail == null && c.nb % (8 * L) == 0 && c.nb > 0) {
+            int n = e1 - e0;
+            float[] part = PARTIALS.get();
+            if (part.length < n * L) PARTIALS.set(part = new float[Math.max(n, 2 * part.length / L) * L]);
+            dotsChunks(G, go, idx, e0, n, X, xb, ldx, part, c.nb);
+            for (int k = 0; k < n; k++) gw[wb + e0 + k] = flush(FloatVector.fromArray(S, part, k * L).reduceLanes(VectorOperators.ADD));
+        } else {
+            dotsAny(G, go, idx, e0, e1, X, xb, ldx, gw, wb, c);
+        }
+    }
+
+    /** part[k] (a vector) = lane sums over the batch of G row * X[idx[e0+k]] row, k < n; nb a multiple of 8 vectors. */
+    private static void dotsChunks(float[] G, int go, int[] idx, int e0, int n, float[] X, int xb, int ldx, float[] part, int nb) {
+        for (int b = 0; b + 8 * L <= nb; b += 8 * L) {
+            int g = go + b;
+            FloatVector g0 = FloatVector.fromArray(S, G, g), g1 = FloatVector.fromArray(S, G, g + L);
+            FloatVector g2 = FloatVector.fromArray(S, G, g + 2 * L), g3 = FloatVector.fromArray(S, G, g + 3 * L);
+            FloatVector g4 = FloatVector.fromArray(S, G, g + 4 * L), g5 = FloatVector.fromArray(S, G, g + 5 * L);
+            FloatVector g6 = FloatVector.fromArray(S, G, g + 6 * L), g7 = FloatVector.fromArray(S, G, g + 7 * L);
+            boolean first = b == 0;
+            for (int k = 0; k < n; k++) {
+                int xo = xb + idx[e0 + k] * ldx + b;
+                // two chains of four multiply-adds: an edge's chunk is a 16-cycle dependency, independent edges overlap
+                FloatVector p = FloatVector.fromArray(S, X, xo).mul(g0);
+                FloatVector q = FloatVector.fromArray(S, X, xo + L).mul(g1);
+                p = FloatVector.fromArray(S, X, xo + 2 * L).fma(g2, p);
+                q = FloatVector.fromArray(S, X, xo + 3 * L).fma(g3, q);
+                p = FloatVector.fromArray(S, X, xo + 4 * L).fma(g4, p);
+                q = FloatVector.fromArray(S, X, xo + 5 * L).fma(g5, q);
+                p = FloatVector.fromArray(S, X, xo + 6 * L).fma(g6, p);
+                q = FloatVector.fromArray(S, X, xo + 7 * L).fma(g7, q);
+                p = p.add(q);
+                if (!first) p = p.add(FloatVector.fromArray(S, part, k * L));
+                p.intoArray(part, k * L);
+            }
+        }
+    }
+
+    /** Any batch: four edges at a time share each load of the gradient row; the last vector is masked. */
+    private static void dotsAny(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+                                float[] gw, int wb, Kernels.Cols c) {
         final int nb = c.nb;
         int e = e0;
         for (; e + 4 <= e1; e += 4) {
