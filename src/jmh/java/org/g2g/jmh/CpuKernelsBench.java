@@ -28,7 +28,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * JMH benchmarks of the CPU backend's hot loops on one hidden layer of the default model:
  * width x width, batch 256, a G2G mask (8 groups, p_intra 1, p_inter 0.15: density 0.256) or
- * the dense one, on both dense engines. Build and run (about 8 minutes):
+ * the dense one, on both dense engines; and the default step's small dense layers, which the
+ * backend splits by batch columns or the batch and runs partly on the Vector API kernels
+ * (cpu/DenseSplit): the 10-unit head (10 x width) and the patch encoder (32 x 49 over 16 patches
+ * x batch columns). Build and run (about 10 minutes):
  * <pre>
  *   mvn -Pjmh -DskipTests package && java -jar target/benchmarks.jar
  * </pre>
@@ -41,8 +44,11 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
 public class CpuKernelsBench {
-    /** er-0.01: an Erdos-Renyi layer at 1%, where a call is tens of microseconds and the work pool's hand-off shows. */
-    @Param({"g2g", "dense", "er-0.01"})
+    /**
+     * er-0.01: an Erdos-Renyi layer at 1%, where a call is tens of microseconds and the work pool's hand-off shows;
+     * head: the dense 10 x width output layer; encoder: the dense 32 x 49 patch encoder over 16 x batch columns.
+     */
+    @Param({"g2g", "dense", "er-0.01", "head", "encoder"})
     public String mask;
 
     /** The dense engine: OpenBLAS (the default) or our Vector API kernels; G2G and ER residual edges run the same kernels in both. */
@@ -57,31 +63,40 @@ public class CpuKernelsBench {
 
     private CpuBackend be;
     private LayerPlan plan;
+    /** The layer's shape and batch columns (the encoder's columns are 16 patches per sample). */
+    private int out, in, cols;
     private Tensor w, gw, b, gb, x, y, dy, dx, m, v, scores;
 
     @Setup(Level.Trial)
     public void setUp() {
         be = new CpuBackend(0, DenseEngine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)));
         Random rng = new Random(1);
-        Mask mk = mask.equals("dense") ? Mask.dense(width, width)
-                : mask.equals("er-0.01") ? MaskFactory.erdosRenyi(width, width, 0.01, rng)
-                : MaskFactory.g2g(width, width, 8, 1.0, 0.15, Grouping.INDEX, rng);
+        Mask mk = switch (mask) {
+            case "dense" -> Mask.dense(width, width);
+            case "er-0.01" -> MaskFactory.erdosRenyi(width, width, 0.01, rng);
+            case "head" -> Mask.dense(10, width);
+            case "encoder" -> Mask.dense(32, 49);
+            default -> MaskFactory.g2g(width, width, 8, 1.0, 0.15, Grouping.INDEX, rng);
+        };
+        out = mk.out;
+        in = mk.in;
+        cols = mask.equals("encoder") ? 16 * batch : batch;
         plan = be.plan(mk);
         w = be.vector(plan.packedSize());
         gw = be.vector(plan.packedSize());
         m = be.vector(plan.packedSize());
         v = be.vector(plan.packedSize());
-        b = be.vector(width);
-        gb = be.vector(width);
-        x = be.tensor(width, batch);
-        y = be.tensor(width, batch);
-        dy = be.tensor(width, batch);
-        dx = be.tensor(width, batch);
-        scores = be.vector(width * width);
-        be.pack(plan, uniform(width * width, rng, (float) Math.sqrt(3.0 / width)), w);
-        be.write(x, uniform(width * batch, rng, 1f));
-        be.write(dy, uniform(width * batch, rng, 1e-2f));
-        be.weightGrad(plan, x, dy, gw, gb, batch);
+        b = be.vector(out);
+        gb = be.vector(out);
+        x = be.tensor(in, cols);
+        y = be.tensor(out, cols);
+        dy = be.tensor(out, cols);
+        dx = be.tensor(in, cols);
+        scores = be.vector(out * in);
+        be.pack(plan, uniform(out * in, rng, (float) Math.sqrt(3.0 / in)), w);
+        be.write(x, uniform(in * cols, rng, 1f));
+        be.write(dy, uniform(out * cols, rng, 1e-2f));
+        be.weightGrad(plan, x, dy, gw, gb, cols);
     }
 
     private static float[] uniform(int n, Random rng, float s) {
@@ -92,19 +107,19 @@ public class CpuKernelsBench {
 
     @Benchmark
     public Tensor forward() {
-        be.forward(plan, w, b, x, y, batch, true);
+        be.forward(plan, w, b, x, y, cols, true);
         return y;
     }
 
     @Benchmark
     public Tensor inputGrad() {
-        be.backwardInput(plan, w, dy, dx, batch);
+        be.backwardInput(plan, w, dy, dx, cols);
         return dx;
     }
 
     @Benchmark
     public Tensor weightGrad() {
-        be.weightGrad(plan, x, dy, gw, gb, batch);
+        be.weightGrad(plan, x, dy, gw, gb, cols);
         return gw;
     }
 
@@ -118,7 +133,7 @@ public class CpuKernelsBench {
     /** The Hebbian correlation product (dense whatever the mask; run once per mask for symmetry). */
     @Benchmark
     public Tensor correlation() {
-        be.correlation(y, x, batch, Correlation.COSINE, scores);
+        be.correlation(y, x, cols, Correlation.COSINE, scores);
         return scores;
     }
 
