@@ -76,7 +76,9 @@ namespace {
 const char* const DEVICE_NAME = "CPU emulation (g2g libcuda emulator)";
 
 // ------------------------------------------------------------------ state
-struct Alloc { uintptr_t map; size_t map_bytes; uintptr_t data; size_t bytes; long id; bool live; };
+// live: usable by work queued from now on (false once freed, or once cuMemFreeAsync was called);
+// stream_ordered: from cuMemAllocAsync, so cuMemFreeAsync may free it.
+struct Alloc { uintptr_t map; size_t map_bytes; uintptr_t data; size_t bytes; long id; bool live; bool stream_ordered = false; };
 
 struct Launch {               // a kernel launch, as queued or as a graph node
     const Kernel* k;
@@ -604,11 +606,10 @@ API CUresult cuCtxSynchronize() {
 }
 
 // ---------------------------------------------------------------------- memory
-API CUresult cuMemAlloc_v2(CUdeviceptr* out, size_t bytes) {
-    NEED_CTX();
-    std::unique_lock<std::mutex> lock(G.mu);
-    if (G.sticky) return G.sticky;
-    if (CUresult r = refuse_during_capture("cuMemAlloc")) return r;
+namespace emu {
+namespace {
+// A fresh block (G.mu held): its own mapping, poisoned, flush against a guard page.
+CUresult new_block(CUdeviceptr* out, size_t bytes, bool streamOrdered) {
     if (!out || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     size_t rounded = (bytes + 15) / 16 * 16;
     if (G.used + rounded > G.limit) {
@@ -627,13 +628,83 @@ API CUresult cuMemAlloc_v2(CUdeviceptr* out, size_t bytes) {
     std::memset(reinterpret_cast<void*>(data), 0xFF, rounded);  // poison: NaN as float, -1 as int
     {
         std::lock_guard<std::mutex> l(G.mem_mu);
-        G.mem[data] = Alloc{reinterpret_cast<uintptr_t>(m), map_bytes, data, bytes, G.next_id++, true};
+        G.mem[data] = Alloc{reinterpret_cast<uintptr_t>(m), map_bytes, data, bytes, G.next_id++, true, streamOrdered};
     }
     G.used += rounded;
     G.peak = std::max(G.peak, G.used);
     G.allocs++;
     *out = data;
     return CUDA_SUCCESS;
+}
+
+// The block's end of life (G.mem_mu held): quarantine - addresses kept reserved and unreadable,
+// so a use after free faults instead of reading a later allocation's data.
+void quarantine(Alloc& a) {
+    mprotect(reinterpret_cast<void*>(a.map), a.map_bytes, PROT_NONE);
+    madvise(reinterpret_cast<void*>(a.map), a.map_bytes, MADV_DONTNEED);
+}
+}  // namespace
+}  // namespace emu
+
+API CUresult cuMemAlloc_v2(CUdeviceptr* out, size_t bytes) {
+    NEED_CTX();
+    std::unique_lock<std::mutex> lock(G.mu);
+    if (G.sticky) return G.sticky;
+    if (CUresult r = refuse_during_capture("cuMemAlloc")) return r;
+    return new_block(out, bytes, false);
+}
+
+// The stream-ordered allocator: the block may be used by work queued on the stream from now on
+// (the emulator has it at once; a GPU's pool may hand out memory freed earlier in that stream's
+// order). Capturing an allocation into a graph (a mem-alloc node) is not emulated: refused.
+API CUresult cuMemAllocAsync(CUdeviceptr* out, size_t bytes, CUstream h) {
+    NEED_CTX();
+    std::unique_lock<std::mutex> lock(G.mu);
+    if (G.sticky) return G.sticky;
+    StreamObj* s = stream_of(h);
+    if (!s) return fail(CUDA_ERROR_INVALID_HANDLE, "cuMemAllocAsync: invalid stream");
+    if (s->capture) return fail(CUDA_ERROR_NOT_SUPPORTED, "cuMemAllocAsync during a stream capture (a graph allocation): not emulated");
+    return new_block(out, bytes, true);
+}
+
+// Frees in stream order and returns at once: no device synchronisation (cuMemFree's cost when
+// several runs share a device). Work queued before it on the stream still reads the block; the
+// block is unusable for anything queued after the call (a launch naming it is refused) and is
+// quarantined when the stream reaches the free. Only blocks of cuMemAllocAsync (what the
+// stream-ordered allocator owns); capture into a graph (a mem-free node) is not emulated.
+API CUresult cuMemFreeAsync(CUdeviceptr p, CUstream h) {
+    NEED_CTX();
+    std::unique_lock<std::mutex> lock(G.mu);
+    if (G.sticky) return G.sticky;
+    StreamObj* s = stream_of(h);
+    if (!s) return fail(CUDA_ERROR_INVALID_HANDLE, "cuMemFreeAsync: invalid stream");
+    if (s->capture) return fail(CUDA_ERROR_NOT_SUPPORTED, "cuMemFreeAsync during a stream capture (a graph free node): not emulated");
+    size_t rounded = 0;
+    {
+        std::lock_guard<std::mutex> l(G.mem_mu);
+        auto it = G.mem.find(p);
+        if (it == G.mem.end() || !it->second.live)
+            return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeAsync(" + hex(p) + "): not the start of a live allocation" +
+                        (it != G.mem.end() ? " (freed twice)" : ""));
+        if (!it->second.stream_ordered)
+            return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeAsync(" + hex(p) + "): allocation #" + std::to_string(it->second.id) +
+                        " is cuMemAlloc's, not the stream-ordered allocator's (cuMemAllocAsync)");
+        it->second.live = false;
+        rounded = (it->second.bytes + 15) / 16 * 16;
+    }
+    Cmd c;
+    c.what = "cuMemFreeAsync";
+    c.compute = false;
+    c.op = [p, rounded] {
+        {
+            std::lock_guard<std::mutex> l(G.mem_mu);
+            quarantine(G.mem.at(p));
+        }
+        std::lock_guard<std::mutex> l(G.mu);  // device work runs with no lock held
+        G.used -= rounded;
+        G.frees++;
+    };
+    return push(s, std::move(c), lock);
 }
 
 API CUresult cuMemFree_v2(CUdeviceptr p) {
@@ -650,9 +721,7 @@ API CUresult cuMemFree_v2(CUdeviceptr p) {
                     (it != G.mem.end() ? " (freed twice)" : ""));
     Alloc& a = it->second;
     a.live = false;
-    // quarantine: keep the addresses reserved and unreadable so a use after free faults
-    mprotect(reinterpret_cast<void*>(a.map), a.map_bytes, PROT_NONE);
-    madvise(reinterpret_cast<void*>(a.map), a.map_bytes, MADV_DONTNEED);
+    quarantine(a);
     G.used -= (a.bytes + 15) / 16 * 16;
     G.frees++;
     return r;

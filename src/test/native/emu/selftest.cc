@@ -24,6 +24,8 @@ CUresult cuDevicePrimaryCtxRetain(H*, int);
 CUresult cuCtxSetCurrent(H);
 CUresult cuMemAlloc_v2(CUdeviceptr*, size_t);
 CUresult cuMemFree_v2(CUdeviceptr);
+CUresult cuMemAllocAsync(CUdeviceptr*, size_t, H);
+CUresult cuMemFreeAsync(CUdeviceptr, H);
 CUresult cuMemcpyHtoD_v2(CUdeviceptr, const void*, size_t);
 CUresult cuMemcpyDtoH_v2(void*, CUdeviceptr, size_t);
 CUresult cuModuleLoadData(H*, const void*);
@@ -185,6 +187,34 @@ int main(int argc, char** argv) {
         if (early == 42.f) return failed(c, "read the result without synchronising: the emulator ran the launch early");
         if (late != 42.f) return failed(c, "after synchronising: " + std::to_string(late));
         return pass(c, "unsynchronised read saw " + std::to_string(early) + " (poison), synchronised read 42");
+    }
+    if (cs == "free-async") {  // the stream-ordered allocator: a free that does not wait, in stream order
+        H nb;
+        cuStreamCreate(&nb, 1);  // non-blocking: the legacy stream's synchronous copy does not wait for it
+        CUdeviceptr b;
+        if ((r = cuMemAllocAsync(&b, n * 4, nb))) return failed(c, "cuMemAllocAsync " + why(r));
+        int nn = n;
+        float v = 42.f, seven = 7.f;
+        void* pb[] = {&nn, &b, &seven};
+        void* po[] = {&nn, &out, &v};
+        cuLaunchKernel(fn("fill"), 1, 1, 1, 256, 1, 1, 0, nb, pb, nullptr);  // queued before the free: may use b
+        cuLaunchKernel(fn("fill"), 1, 1, 1, 256, 1, 1, 0, nb, po, nullptr);
+        if ((r = cuMemFreeAsync(b, nb))) return failed(c, "cuMemFreeAsync " + why(r));
+        float early = 0, late = 0;
+        cuMemcpyDtoH_v2(&early, out, 4);
+        if (early == 42.f) return failed(c, "cuMemFreeAsync waited for the queued work (as cuMemFree would)");
+        // work queued after the free may not name the block
+        r = cuLaunchKernel(fn("fill"), 1, 1, 1, 256, 1, 1, 0, nb, pb, nullptr);
+        if (r != 1 || !strstr(why(r).c_str(), "in freed allocation")) return failed(c, "a launch after the free: " + why(r));
+        r = cuMemFreeAsync(b, nb);
+        if (r != 1 || !strstr(why(r).c_str(), "freed twice")) return failed(c, "a second cuMemFreeAsync: " + why(r));
+        r = cuMemFreeAsync(a, nb);  // a (above) is cuMemAlloc's
+        if (r != 1 || !strstr(why(r).c_str(), "not the stream-ordered allocator's")) return failed(c, "cuMemFreeAsync of cuMemAlloc's block: " + why(r));
+        if ((r = cuStreamSynchronize(nb))) return failed(c, "the queued work, then the free: " + why(r));
+        cuMemcpyDtoH_v2(&late, out, 4);
+        if (late != 42.f) return failed(c, "after synchronising: " + std::to_string(late));
+        return pass(c, "returned before the queued work ran (read " + std::to_string(early) + "), which then ran and freed the block; "
+                       "later launches naming it, a second free and a free of cuMemAlloc's block refused");
     }
     if (cs == "double-free") {
         CUdeviceptr b;

@@ -48,7 +48,7 @@ class EmulatorSelfTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"good", "divergent-barrier", "barrier-after-exit", "out-of-bounds", "exited-lane", "deadlock", "wrong-pointer",
-            "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph", "capture-modes", "mma-layout", "mma-exited-lane"})
+            "misaligned-pointer", "freed-pointer", "missing-sync", "double-free", "graph", "capture-modes", "free-async", "mma-layout", "mma-exited-lane"})
     void checkFires(String kase) throws Exception {
         run(kase, Map.of());
     }

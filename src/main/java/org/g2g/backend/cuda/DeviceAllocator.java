@@ -1,7 +1,9 @@
 package org.g2g.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemAllocAsync;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeAsync;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -27,6 +29,15 @@ import org.g2g.backend.Tensor;
  * stream; copies to the device wait too, since a queued kernel may still read the old contents,
  * and are then ordered before the stream's later work ({@link CudaContext#afterHostCopy}: the
  * stream is non-blocking, so the legacy stream's copy does not order itself).
+ *
+ * <p>Blocks come from the stream-ordered allocator (cuMemAllocAsync / cuMemFreeAsync on the
+ * run's stream): a free is queued behind the work that still uses the block and returns at once.
+ * Why: cuMemFree synchronises the whole device, so a DST re-pack (which frees the old packed
+ * layers) in one of K runs sharing a GPU ({@code sweep --parallel K}) stalled all K. The host
+ * copies above wait for the stream first, so memory the pool hands out again (freed earlier in
+ * this stream's order) is never written while earlier work may still read it. A device or
+ * driver without memory pools (cuMemAllocAsync: not supported) gets cuMemAlloc / cuMemFree as
+ * before; closing the context frees synchronously (the stream has been synchronised then).
  */
 final class DeviceAllocator {
     private static final int CHUNK_FLOATS = 1 << 22; // 16 MiB staging for padded copies
@@ -35,14 +46,27 @@ final class DeviceAllocator {
     private final Set<DeviceMemory> live = new LinkedHashSet<>();
     private volatile long liveBytes; // read by sibling runs' share computation (DeviceShares)
     private long generation;
+    private boolean streamOrdered = true; // until the device refuses cuMemAllocAsync
+    private boolean closing;
 
     DeviceAllocator(CudaContext ctx) { this.ctx = ctx; }
 
     DeviceMemory alloc(long bytes, String what) {
         ctx.open();
         CUdeviceptr p = new CUdeviceptr();
+        boolean ordered = streamOrdered;
         try {
-            cuMemAlloc(p, bytes);
+            if (ordered) {
+                try {
+                    cuMemAllocAsync(p, bytes, ctx.stream);
+                } catch (CudaException e) {
+                    if (!String.valueOf(e.getMessage()).contains("NOT_SUPPORTED")) throw e;
+                    streamOrdered = ordered = false; // no memory pools here: the synchronous allocator from now on
+                    cuMemAlloc(p, bytes);
+                }
+            } else {
+                cuMemAlloc(p, bytes);
+            }
         } catch (CudaException e) {
             if (String.valueOf(e.getMessage()).contains("OUT_OF_MEMORY")) {
                 throw new UserError("cuda:" + ctx.ordinal + ": out of device memory allocating " + mib(bytes) + " for " + what
@@ -50,7 +74,7 @@ final class DeviceAllocator {
             }
             throw e;
         }
-        DeviceMemory m = new DeviceMemory(this, p, bytes, what);
+        DeviceMemory m = new DeviceMemory(this, p, bytes, what, ordered);
         generation++;
         live.add(m);
         liveBytes += bytes;
@@ -64,12 +88,14 @@ final class DeviceAllocator {
         liveBytes -= m.bytes;
         if (!ctx.isClosed()) {
             ctx.bind();
-            cuMemFree(m.ptr); // waits for queued work itself: cuMemFree synchronises the device
+            if (m.streamOrdered && !closing) cuMemFreeAsync(m.ptr, ctx.stream); // after the stream's queued work; no wait
+            else cuMemFree(m.ptr); // waits for queued work itself: cuMemFree synchronises the device
         }
     }
 
     /** Frees every live allocation (the context is closing). */
     void freeAll() {
+        closing = true;
         RuntimeException first = null;
         for (DeviceMemory m : new ArrayList<>(live)) {
             try {

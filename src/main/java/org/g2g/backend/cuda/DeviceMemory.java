@@ -2,19 +2,25 @@ package org.g2g.backend.cuda;
 
 import jcuda.driver.CUdeviceptr;
 
-/** One cuMemAlloc'd block, owned and tracked by a {@link DeviceAllocator}; close() frees it once. */
+/**
+ * One device block (cuMemAllocAsync's, or cuMemAlloc's where the device has no memory pools),
+ * owned and tracked by a {@link DeviceAllocator}; close() frees it once.
+ */
 final class DeviceMemory implements AutoCloseable {
     final DeviceAllocator owner;
     final CUdeviceptr ptr;
     final long bytes;
     final String what;
+    /** From the stream-ordered allocator: freed with cuMemFreeAsync. */
+    final boolean streamOrdered;
     private boolean freed;
 
-    DeviceMemory(DeviceAllocator owner, CUdeviceptr ptr, long bytes, String what) {
+    DeviceMemory(DeviceAllocator owner, CUdeviceptr ptr, long bytes, String what, boolean streamOrdered) {
         this.owner = owner;
         this.ptr = ptr;
         this.bytes = bytes;
         this.what = what;
+        this.streamOrdered = streamOrdered;
     }
 
     boolean isFreed() { return freed; }
