@@ -118,6 +118,9 @@ final class DeviceAllocator {
 
     long liveBytes() { return liveBytes; }
 
+    /** Whether blocks come from the stream-ordered allocator (false once the device refused it). */
+    boolean streamOrdered() { return streamOrdered; }
+
     /** Changes with every allocation and free: a CUDA graph captured at another generation may hold freed addresses. */
     long generation() { return generation; }
 
