@@ -132,6 +132,9 @@ section "g2g profile on $where: K = 1, 2, 4, ... $concurrent G2GNet runs at once
 section "g2g profile on $where: the same G2GNet with --cuda-graphs off (every kernel launched from the host)"
 "$g2g" profile --device cuda --encoder none --cuda-graphs off --compare g2g "${model[@]}" "${calib[@]}" \
   --warmup $((steps / 4 + 1)) --steps "$steps" --repeats 1 --dst-updates 0 --json "$out/profile-graphs-off.json" 2>&1 | tail -4
+section "g2g profile on $where: the same G2GNet under --precision tf32 (group blocks on tensor cores), CUDA graphs on"
+"$g2g" profile --device cuda --encoder none --cuda-graphs on --precision tf32 --compare g2g "${model[@]}" "${calib[@]}" \
+  --warmup $((steps / 4 + 1)) --steps "$steps" --repeats 1 --dst-updates 0 --json "$out/profile-tf32.json" 2>&1 | tail -4
 
 section "g2g bench on $where: sparse layer at density 0.256 vs cuBLAS dense"
 # the layer grid and the layer table (forward + fused backward): the targets need no more; the density table (the default model's step
@@ -163,7 +166,7 @@ def sps_of(path):
         return float(m.group(1)) if m else None
     except OSError:
         return None
-g2g = dense = host_us = launches = host_off = launches_off = None
+g2g = dense = host_us = launches = host_off = launches_off = g2g_tf32 = None
 try:
     p = json.load(open(os.path.join(out, "profile.json")))
     for m in p["models"]:
@@ -178,6 +181,11 @@ try:
     host_off, launches_off = q["models"][0].get("host_us_per_step"), q["models"][0].get("launches_per_step")
 except (OSError, KeyError, ValueError, IndexError) as e:
     print(f"profile JSON unreadable: {e}")
+try:
+    t = json.load(open(os.path.join(out, "profile-tf32.json")))["models"][0]
+    g2g_tf32 = t.get("free_running_samples_per_second") or t["samples_per_second"]["median"]
+except (OSError, KeyError, ValueError, IndexError) as e:
+    print(f"profile-tf32.json unreadable: {e}")
 eager, graphed = sps_of(os.path.join(out, "pytorch-eager.txt")), sps_of(os.path.join(out, "pytorch-graphed.txt"))
 def line(name, value, target):
     v = "n/a" if value is None else f"{value:.2f}x"
@@ -189,6 +197,7 @@ print(f"g2g G2GNet {arch} training: {g2g and round(g2g)} samples/s; g2g dense sa
 line("host time per step, CUDA graphs off / on", host_off / host_us if host_off and host_us else None, ">= 10x")
 line(f"g2g {arch} samples/s / PyTorch eager F.linear(x, W*mask)", g2g / eager if g2g and eager else None, ">= 3x")
 line(f"g2g {arch} samples/s / PyTorch captured as a CUDA graph", g2g / graphed if g2g and graphed else None, ">= 1x")
+line(f"g2g {arch} samples/s, --precision tf32 / fp32", g2g_tf32 / g2g if g2g and g2g_tf32 else None, "(no target; > 1x: tensor cores pay)")
 try:
     rows = list(csv.DictReader(open(os.path.join(out, "bench", "bench.csv"))))
     for r in rows:
