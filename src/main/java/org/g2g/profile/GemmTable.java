@@ -44,8 +44,10 @@ public final class GemmTable {
         blocks.add(new int[]{h / g, h / g, b});
         if (f / g != h / g) blocks.add(new int[]{h / g, f / g, b});
         Random rng = new Random(c.seed());
-        for (int[] l : layers) LayerBench.time(be, Mask.dense(l[0], l[1]), l[2], minSeconds / 4, rng); // JIT warm-up, untimed
-        for (int[] l : blocks) LayerBench.time(be1, Mask.dense(l[0], l[1]), l[2], minSeconds / 4, rng);
+        // JIT warm-up, untimed: as long as a timing, so that the Vector API kernels (the small layers') are compiled
+        // before they are timed (C2 takes a second or so for them on a busy 2-core machine; OpenBLAS needs no JIT)
+        for (int[] l : layers) LayerBench.time(be, Mask.dense(l[0], l[1]), l[2], minSeconds, rng);
+        for (int[] l : blocks) LayerBench.time(be1, Mask.dense(l[0], l[1]), l[2], minSeconds, rng);
         List<Row> rows = new ArrayList<>();
         for (int[] l : layers) {
             rows.addAll(shape(l.length > 3 ? "encoder" : "layer", l, be, threads, minSeconds, rng));
