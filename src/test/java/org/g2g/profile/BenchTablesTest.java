@@ -37,6 +37,12 @@ class BenchTablesTest {
             assertTrue(w.stepMs() > 0 && w.dstMs() >= 0 && w.dstMs() < w.stepMs(), w.toString());
             assertEquals(w.stepMs() <= w.limitMs(), w.within());
         }
+        // every round printed, and the table's dense step is the rounds' median
+        List<String> rounds = log.toString().lines().filter(x -> x.startsWith("round ")).toList();
+        assertEquals(DensityTable.ROUNDS, rounds.size(), log.toString());
+        for (int k = 0; k < DensityTable.ROUNDS; k++) assertTrue(rounds.get(k).startsWith("round " + (k + 1) + ": dense step "), rounds.get(k));
+        double[] dense = rounds.stream().mapToDouble(x -> Double.parseDouble(x.replaceFirst("^round \\d+: dense step ([0-9.]+) ms.*", "$1"))).sorted().toArray();
+        assertEquals(dense[dense.length / 2], r.denseStepMs(), 0.006, "dense step = the rounds' median");
         String text = DensityTable.text(r);
         assertTrue(text.contains("limit = 1.5 x (density x dense step"), text);
         assertEquals(3, DensityTable.csv(r).lines().count());
