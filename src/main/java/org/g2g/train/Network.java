@@ -112,8 +112,13 @@ public final class Network implements RewirableNetwork, AutoCloseable {
     public Tensor logits() { return act[layers.length]; }
 
     public void forward(int batch) {
+        forwardUpTo(layers.length, batch);
+    }
+
+    /** The encoder and layers [0, end): act[end] holds their output. */
+    private void forwardUpTo(int end, int batch) {
         if (encoder != null) encoder.forward(be, act[0], batch);
-        for (int l = 0; l < layers.length; l++) {
+        for (int l = 0; l < end; l++) {
             Layer L = layers[l];
             be.forward(L.plan, L.w, L.b, act[l], act[l + 1], batch, L.relu);
         }
@@ -136,12 +141,8 @@ public final class Network implements RewirableNetwork, AutoCloseable {
             loss(batch, training);
             return;
         }
-        if (encoder != null) encoder.forward(be, act[0], batch);
         int last = layers.length - 1;
-        for (int l = 0; l < last; l++) {
-            Layer L = layers[l];
-            be.forward(L.plan, L.w, L.b, act[l], act[l + 1], batch, L.relu);
-        }
+        forwardUpTo(last, batch);
         Layer L = layers[last];
         be.forwardLoss(L.plan, L.w, L.b, act[last], act[last + 1], labels, training ? grad[last + 1] : null, stats, batch);
     }
