@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
 import org.g2g.backend.cuda.GpuTests;
-import org.g2g.cli.Main;
+import org.g2g.testutil.CliRun;
 import org.g2g.testutil.Synthetic;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -47,17 +42,9 @@ class CudaTrainSmokeTest {
                 "--groups", "4", "--epochs", "2", "--lr", "0.01", "--batch", "64", "--update-every", "5", "--device", device,
                 "--out", tmp.resolve(device.replace(':', '-') + "-" + engine).toString()));
         if (engine != null) args.addAll(List.of("--sparse-engine", engine));
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(p);
-            code = Main.run(new PrintWriter(err, true), args.toArray(new String[0]));
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        CliRun run = CliRun.of(args.toArray(new String[0]));
+        int code = run.code();
+        String out = run.out(), err = run.err();
         System.out.print(out);
         assertEquals(0, code, device + ": " + err + out);
         return out;

@@ -3,16 +3,11 @@ package org.g2g.emu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.g2g.backend.cuda.GpuTests;
-import org.g2g.cli.Main;
+import org.g2g.testutil.CliRun;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,17 +26,9 @@ class GpuBenchPrecisionTest {
         GpuTests.requireGpu();
         String[] args = {"bench", "--device", "cuda", "--precision", "tf32", "--tables", "layer", "--layer-width", "64",
             "--layer-batches", "16", "--min-time", "0.001", "--out", tmp.toString()};
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(p);
-            code = Main.run(new PrintWriter(err, true), args);
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        CliRun run = CliRun.of(args);
+        int code = run.code();
+        String out = run.out(), err = run.err();
         assertEquals(0, code, err + out);
         assertTrue(out.contains("precision tf32"), "the device line names the precision measured: " + out);
         List<String> rows = Files.readAllLines(tmp.resolve("bench-layer.csv"));

@@ -4,16 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.g2g.backend.cuda.Cuda;
 import org.g2g.backend.cuda.CudaStatus;
 import org.g2g.backend.cuda.GpuTests;
-import org.g2g.cli.Main;
+import org.g2g.testutil.CliRun;
 import org.g2g.profile.ProfileReport;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -37,17 +32,9 @@ class GpuProfileConcurrentTest {
         String[] args = {"profile", "--device", "cuda", "--encoder", "none", "--hidden", "32", "--batch", "32", "--compare", "g2g",
             "--warmup", "3", "--steps", "4", "--repeats", "1", "--dst-updates", "0", "--calibration-size", "32", "--concurrent", "2",
             "--json", json.toString()};
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try (PrintStream p = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(p);
-            code = Main.run(new PrintWriter(err, true), args);
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        CliRun run = CliRun.of(args);
+        int code = run.code();
+        String out = run.out(), err = run.err();
         assertEquals(0, code, err + out);
         JsonNode c = ProfileReport.JSON.readTree(json.toFile()).get("concurrency");
         assertEquals("cuda:0", c.get("device").asText());

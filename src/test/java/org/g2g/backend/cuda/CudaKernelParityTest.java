@@ -131,23 +131,6 @@ class CudaKernelParityTest {
         }
     }
 
-    /** Reference results of one layer: forward (with ReLU), backwardInput, weightGrad (dense), bias grad. */
-    record RefLayer(float[] y, float[] dx, float[] gw, float[] gb) {}
-
-    static RefLayer reference(Mask m, float[] w, float[] bias, float[] x, float[] dy, int batch) {
-        LayerPlan p = REF.plan(m);
-        Tensor W = REF.vector(m.out * m.in), B = REF.vector(m.out), X = REF.tensor(m.in, batch), Y = REF.tensor(m.out, batch),
-                DY = REF.tensor(m.out, batch), DX = REF.tensor(m.in, batch), GW = REF.vector(m.out * m.in), GB = REF.vector(m.out);
-        REF.pack(p, w, W);
-        REF.write(B, bias);
-        REF.write(X, x);
-        REF.write(DY, dy);
-        REF.forward(p, W, B, X, Y, batch, true);
-        REF.backwardInput(p, W, DY, DX, batch);
-        REF.weightGrad(p, X, DY, GW, GB, batch);
-        return new RefLayer(REF.read(Y), REF.read(DX), REF.unpack(p, GW), REF.read(GB));
-    }
-
     @ParameterizedTest(name = "{0} [{2}]")
     @MethodSource("layerCases")
     void layerOpsMatchReference(String name, Mask m, String engineName) {
@@ -155,8 +138,8 @@ class CudaKernelParityTest {
         Random rng = new Random(name.hashCode());
         for (int batch : BATCHES) {
             float[] w = rand(rng, m.out * m.in), bias = rand(rng, m.out), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
-            RefLayer want = reference(m, w, bias, x, dy, batch);
-            RefLayer scale = reference(m, abs(w), abs(bias), abs(x), abs(dy), batch);
+            RefLayer want = RefLayer.of(m, w, bias, x, dy, batch);
+            RefLayer scale = RefLayer.of(m, abs(w), abs(bias), abs(x), abs(dy), batch);
             String what = name + " [" + engineName + "] batch " + batch;
             try (LayerPlan p = be.plan(m);
                  Tensor W = be.vector(p.packedSize()); Tensor B = be.vector(m.out);
@@ -171,12 +154,12 @@ class CudaKernelParityTest {
                 be.backwardInput(p, W, DY, DX, batch);
                 be.weightGrad(p, X, DY, GW, GB, batch);
                 // pre-ReLU scale bounds the post-ReLU error too
-                assertBound(want.y, scale.y, download(be, Y, batch, what), what + " forward");
-                assertBound(want.dx, scale.dx, download(be, DX, batch, what), what + " backwardInput");
+                assertBound(want.y(), scale.y(), download(be, Y, batch, what), what + " forward");
+                assertBound(want.dx(), scale.dx(), download(be, DX, batch, what), what + " backwardInput");
                 float[] packedGrad = be.read(GW);
                 for (float v : packedGrad) if (Float.isNaN(v)) fail(what + ": weightGrad left a packed position unwritten");
-                assertBound(want.gw, scale.gw, be.unpack(p, GW), what + " weightGrad");
-                assertBound(want.gb, scale.gb, be.read(GB), what + " bias grad");
+                assertBound(want.gw(), scale.gw(), be.unpack(p, GW), what + " weightGrad");
+                assertBound(want.gb(), scale.gb(), be.read(GB), what + " bias grad");
                 // holes of the packed layout hold exactly 0 in the gradient
                 float[] reread = ((CudaPlan) p).layout.pack(be.unpack(p, GW));
                 assertArrayEquals(reread, packedGrad, what + ": nonzero gradient at a hole");
@@ -204,8 +187,8 @@ class CudaKernelParityTest {
         Random rng = new Random(name.hashCode() + 1);
         for (int batch : new int[] {1, 37, 300, 1100}) {
             float[] w = rand(rng, m.out * m.in), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
-            RefLayer want = reference(m, w, new float[m.out], x, dy, batch);
-            RefLayer scale = reference(m, abs(w), new float[m.out], abs(x), abs(dy), batch);
+            RefLayer want = RefLayer.of(m, w, new float[m.out], x, dy, batch);
+            RefLayer scale = RefLayer.of(m, abs(w), new float[m.out], abs(x), abs(dy), batch);
             float[] wantDx = want.dx().clone();
             for (int k = 0; k < wantDx.length; k++) if (x[k] <= 0) wantDx[k] = 0;
             String what = name + " batch " + batch;
@@ -259,8 +242,8 @@ class CudaKernelParityTest {
                 Mask m = (Mask) c[1];
                 int batch = 70;
                 float[] w = rand(rng, m.out * m.in), bias = rand(rng, m.out), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
-                RefLayer want = reference(m, w, bias, x, dy, batch);
-                RefLayer scale = reference(m, abs(w), abs(bias), abs(x), abs(dy), batch);
+                RefLayer want = RefLayer.of(m, w, bias, x, dy, batch);
+                RefLayer scale = RefLayer.of(m, abs(w), abs(bias), abs(x), abs(dy), batch);
                 float[][] got = new float[2][];
                 int pass = 0;
                 for (CudaBackend be : new CudaBackend[] {custom, tf32}) {

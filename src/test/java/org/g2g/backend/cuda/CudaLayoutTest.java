@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.stream.Stream;
-import org.g2g.backend.Tensor;
-import org.g2g.backend.cpu.ReferenceBackend;
 import org.g2g.backend.layout.GroupedLayout;
 import org.g2g.model.Grouping;
 import org.g2g.model.Mask;
@@ -124,30 +122,19 @@ class CudaLayoutTest {
     @MethodSource("masks")
     void kernelDecompositionMatchesReference(String name, Mask m) {
         CudaLayout l = CudaLayout.of(m);
-        ReferenceBackend ref = new ReferenceBackend();
         Random rng = new Random(7);
         int batch = 37;
         float[] w = rand(rng, m.out * m.in), bias = rand(rng, m.out), x = rand(rng, m.in * batch), dy = rand(rng, m.out * batch);
         float[] packed = l.pack(w);
 
-        // reference
-        var plan = ref.plan(m);
-        Tensor W = ref.vector(m.out * m.in), B = ref.vector(m.out), X = ref.tensor(m.in, batch), Y = ref.tensor(m.out, batch),
-                DY = ref.tensor(m.out, batch), DX = ref.tensor(m.in, batch), GW = ref.vector(m.out * m.in), GB = ref.vector(m.out);
-        ref.pack(plan, w, W);
-        ref.write(B, bias);
-        ref.write(X, x);
-        ref.write(DY, dy);
-        ref.forward(plan, W, B, X, Y, batch, true);
-        ref.backwardInput(plan, W, DY, DX, batch);
-        ref.weightGrad(plan, X, DY, GW, GB, batch);
+        RefLayer want = RefLayer.of(m, w, bias, x, dy, batch);
 
         float[] y = Emulator.forward(l, packed, bias, x, batch, true);
         float[] dx = Emulator.backwardInput(l, packed, dy, batch);
         float[] gw = Emulator.weightGrad(l, x, dy, batch);
-        assertClose(ref.read(Y), y, name + " forward");
-        assertClose(ref.read(DX), dx, name + " backwardInput");
-        assertClose(ref.unpack(plan, GW), l.unpack(gw), name + " weightGrad");
+        assertClose(want.y(), y, name + " forward");
+        assertClose(want.dx(), dx, name + " backwardInput");
+        assertClose(want.gw(), l.unpack(gw), name + " weightGrad");
         // holes of the blocks stay zero in the gradient
         if (l.blockMask != null) for (int p = 0; p < l.blockTotal; p++) if (l.blockMask[p] == 0) assertEquals(0f, gw[p]);
     }
