@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   mvn -Pjmh -DskipTests package && java -jar target/benchmarks.jar
  * </pre>
- * JMH options narrow it, e.g. {@code java -jar target/benchmarks.jar forward -p mask=g2g -p engine=openblas -f 1}.
+ * JMH options narrow it, e.g. {@code java -jar target/benchmarks.jar forward -p mask=g2g -p engine=openblas -f 1}
+ * or, one thread: {@code java -jar target/benchmarks.jar CpuKernelsBench.forward -p mask=er-0.1 -p engine=openblas -p threads=1 -f 1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,9 +47,11 @@ import java.util.concurrent.TimeUnit;
 public class CpuKernelsBench {
     /**
      * er-0.01: an Erdos-Renyi layer at 1%, where a call is tens of microseconds and the work pool's hand-off shows;
+     * er-0.1: one at 10%, all residual edges and no dense block: with threads=1 its forward is the JVM counterpart of
+     * benchmarks/edge-bound.sh's "er density 0.100" line (the same edge loop in C);
      * head: the dense 10 x width output layer; encoder: the dense 32 x 49 patch encoder over 16 x batch columns.
      */
-    @Param({"g2g", "dense", "er-0.01", "head", "encoder"})
+    @Param({"g2g", "dense", "er-0.01", "er-0.1", "head", "encoder"})
     public String mask;
 
     /** The dense engine: OpenBLAS (the default) or our Vector API kernels; G2G and ER residual edges run the same kernels in both. */
@@ -61,6 +64,10 @@ public class CpuKernelsBench {
     @Param({"256"})
     public int batch;
 
+    /** Worker threads of the backend; 0 means one per core, as `g2g train` runs. */
+    @Param({"0"})
+    public int threads;
+
     private CpuBackend be;
     private LayerPlan plan;
     /** The layer's shape and batch columns (the encoder's columns are 16 patches per sample). */
@@ -69,11 +76,12 @@ public class CpuKernelsBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        be = new CpuBackend(0, DenseEngine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)));
+        be = new CpuBackend(threads, DenseEngine.valueOf(engine.toUpperCase(java.util.Locale.ROOT)));
         Random rng = new Random(1);
         Mask mk = switch (mask) {
             case "dense" -> Mask.dense(width, width);
             case "er-0.01" -> MaskFactory.erdosRenyi(width, width, 0.01, rng);
+            case "er-0.1" -> MaskFactory.erdosRenyi(width, width, 0.1, rng);
             case "head" -> Mask.dense(10, width);
             case "encoder" -> Mask.dense(32, 49);
             default -> MaskFactory.g2g(width, width, 8, 1.0, 0.15, Grouping.INDEX, rng);
