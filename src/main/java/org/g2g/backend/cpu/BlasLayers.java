@@ -48,7 +48,7 @@ final class BlasLayers {
         GroupedLayout l = p.layout;
         float[] X = l.colIdentity ? Xs : permuted(Xs, xsb, ldx, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? xsb : CpuTensor.ALIGN;
-        int[] spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
+        int[] spOff = p.edgeOffsets(l.colIdentity ? l.edgeCol : l.edgeColPos, ldx);
         float[] S = l.rowIdentity ? Y : work.y(p.out, ldy);
         int sb = l.rowIdentity ? yb : CpuTensor.ALIGN;
         pool.run(t -> {
@@ -66,7 +66,7 @@ final class BlasLayers {
                         if (p.rowPanelEdges(q) > 0) {
                             for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                                 int i = r * (p.nCp + 1);
-                                SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp], X, xb, ldx,
+                                SparseKernels.sparseRow(W, wo + l.edgeBase, spOff, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp], X, xb,
                                         S, sb + r * ldy, !first, c);
                             }
                         }
@@ -74,7 +74,7 @@ final class BlasLayers {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;
-                            SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1], X, xb, ldx,
+                            SparseKernels.sparseRow(W, wo + l.edgeBase, spOff, p.rowPanelPtr[i], p.rowPanelPtr[i + 1], X, xb,
                                     S, sb + r * ldy, !first || edgesBefore(p, q, cp), c);
                         }
                     }
@@ -106,7 +106,7 @@ final class BlasLayers {
         GroupedLayout l = p.layout;
         float[] G = l.rowIdentity ? Gs : permuted(Gs, gsb, ldg, l.rowOrder, work.g(p.out, ldg), c);
         int gb = l.rowIdentity ? gsb : CpuTensor.ALIGN;
-        int[] spIdx = l.rowIdentity ? l.cscRow : l.cscRowPos;
+        int[] spOff = p.edgeOffsets(l.rowIdentity ? l.cscRow : l.cscRowPos, ldg);
         float[] S = l.colIdentity ? D : work.y(p.in, ldd);
         int sb = l.colIdentity ? db : CpuTensor.ALIGN;
         float[] wT = work.wT(l.edges);
@@ -128,7 +128,7 @@ final class BlasLayers {
                         if (p.colPanelEdges(q) > 0) {
                             for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
                                 int i = j * (p.nRp + 1);
-                                SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + p.nRp], G, gb, ldg,
+                                SparseKernels.sparseRow(wT, 0, spOff, p.colPanelPtr[i], p.colPanelPtr[i + p.nRp], G, gb,
                                         S, sb + j * ldd, init, c);
                             }
                             init = true;
@@ -137,7 +137,7 @@ final class BlasLayers {
                         if (p.tileEdges[rp * p.nCp + q] == 0) continue;
                         for (int j = p.cpStart[q]; j < p.cpStart[q + 1]; j++) {
                             int i = j * (p.nRp + 1) + rp;
-                            SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[i], p.colPanelPtr[i + 1], G, gb, ldg,
+                            SparseKernels.sparseRow(wT, 0, spOff, p.colPanelPtr[i], p.colPanelPtr[i + 1], G, gb,
                                     S, sb + j * ldd, init, c);
                         }
                         init = true;
@@ -164,7 +164,7 @@ final class BlasLayers {
         int xb = l.colIdentity ? xsb : CpuTensor.ALIGN;
         float[] G = l.rowIdentity ? Gs : permuted(Gs, gsb, ldg, l.rowOrder, work.g(p.out, ldg), c);
         int gb = l.rowIdentity ? gsb : CpuTensor.ALIGN;
-        int[] spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
+        int[] spOff = p.edgeOffsets(l.colIdentity ? l.edgeCol : l.edgeColPos, ldx);
         pool.run(t -> {
             for (int rp = p.fwdSplit[t], end = p.fwdSplit[t + 1]; rp < end; ) {
                 int re = runEnd(p.rpGroup, rp, end), r0 = p.rpStart[rp], r1 = p.rpStart[re];
@@ -179,15 +179,15 @@ final class BlasLayers {
                     if (p.wholeRows[q]) {
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1);
-                            SparseKernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp],
-                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
+                            SparseKernels.sparseDots(G, gb + r * ldg, spOff, p.rowPanelPtr[i], p.rowPanelPtr[i + p.nCp],
+                                    X, xb, GW, gwo + l.edgeBase, c);
                         }
                     } else for (int cp = 0; cp < p.nCp; cp++) {
                         if (p.tileEdges[q * p.nCp + cp] == 0) continue;
                         for (int r = p.rpStart[q]; r < p.rpStart[q + 1]; r++) {
                             int i = r * (p.nCp + 1) + cp;
-                            SparseKernels.sparseDots(G, gb + r * ldg, spIdx, p.rowPanelPtr[i], p.rowPanelPtr[i + 1],
-                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
+                            SparseKernels.sparseDots(G, gb + r * ldg, spOff, p.rowPanelPtr[i], p.rowPanelPtr[i + 1],
+                                    X, xb, GW, gwo + l.edgeBase, c);
                         }
                     }
                     VectorLayers.zeroBlockHoles(p, q, GW, gwo);

@@ -103,6 +103,25 @@ final class CpuPlan implements LayerPlan {
 
     Block block(int b) { return layout.blocks.get(b); }
 
+    /** Edge offsets already computed, by (index list, stride); a run uses one or two strides (training, evaluation). */
+    private record Offsets(int[] idx, int ld, int[] off) {}
+    private final Offsets[] offsets = new Offsets[8];
+    private int nextOffsets;
+
+    /**
+     * off[e] = idx[e] x ld for every entry of one of the layout's residual-edge index lists (CSR
+     * columns or CSC rows, by unit or by group position): the row offsets the edge kernels take
+     * ({@link SparseKernels}) for operands of row stride ld. Computed once per (list, stride).
+     */
+    synchronized int[] edgeOffsets(int[] idx, int ld) {
+        for (Offsets o : offsets) if (o != null && o.idx == idx && o.ld == ld) return o.off;
+        int[] off = new int[idx.length];
+        for (int e = 0; e < off.length; e++) off[e] = Math.multiplyExact(idx[e], ld);
+        offsets[nextOffsets] = new Offsets(idx, ld, off);
+        nextOffsets = (nextOffsets + 1) % offsets.length;
+        return off;
+    }
+
     /** Residual edges in row panel rp's rows. */
     int rowPanelEdges(int rp) { return layout.rowPtr[rpStart[rp + 1]] - layout.rowPtr[rpStart[rp]]; }
 

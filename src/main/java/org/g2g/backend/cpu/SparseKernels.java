@@ -16,6 +16,12 @@ import jdk.incubator.vector.VectorOperators;
  * {@link Kernels}: activations feature-major, row u at u * ld holding the batch, nb = batch padded
  * to the vector length.
  *
+ * Edges name their input row by its element offset, the row's index times X's row stride
+ * ({@link CpuPlan#edgeOffsets}), not by the index: with the index, the loop also carries the stride,
+ * and C2, short of registers, reloads the stride, the weight offset and the loop bound from the stack
+ * on every edge (one 1024-wide ER 0.10 layer's forward, one thread: about 9% slower;
+ * docs/measurements-cpu-edges.md).
+ *
  * Every edge reads one activation row (one load per multiply-add, nothing to share between edges
  * of a random mask), so these run at L2 speed, not at the FMA units' (single thread, one 1024x1024
  * G2G layer's 137k residual edges, batch 256, 2-core AMD EPYC with AVX2: forward ~36 GFLOP/s,
@@ -28,36 +34,36 @@ final class SparseKernels {
     private SparseKernels() {}
 
     /**
-     * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[idx[e]][b]
-     * over e in [e0, e1). A chunk of 8 vectors of the output row stays in registers while the edges are walked
+     * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[xb + off[e] + b]
+     * over e in [e0, e1), off[e] = (the edge's input row) x (X's row stride). A chunk of 8 vectors of the output row stays in registers while the edges are walked
      * (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
      * panel's edges touch (128 rows x 256 bytes per chunk) stay in L2 across the panel's rows.
      * Same per-lane summation order (edges in order) on both paths, so the same numbers.
      */
-    static void sparseRow(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+    static void sparseRow(float[] W, int wb, int[] off, int e0, int e1, float[] X, int xb,
                           float[] Y, int yo, boolean init, Kernels.Cols c) {
         if (c.tail == null && c.nb % (8 * L) == 0) {
             // the common case (batch a multiple of 64): no tail, no init branch in the loop, about 10% faster
             if (!init) Arrays.fill(Y, yo, yo + c.nb, 0f);
-            rowChunks(W, wb, idx, e0, e1, X, xb, ldx, Y, yo, c.nb);
+            rowChunks(W, wb, off, e0, e1, X, xb, Y, yo, c.nb);
         } else {
-            rowAny(W, wb, idx, e0, e1, X, xb, ldx, Y, yo, init, c);
+            rowAny(W, wb, off, e0, e1, X, xb, Y, yo, init, c);
         }
     }
 
-    /** y[b] += sum_e W[wb+e] * X[idx[e]][b] for b < nb, nb a multiple of 8 vectors. */
-    private static void rowChunks(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+    /** y[b] += sum_e W[wb+e] * X[xb + off[e] + b] for b < nb, nb a multiple of 8 vectors. */
+    private static void rowChunks(float[] W, int wb, int[] off, int e0, int e1, float[] X, int xb,
                                   float[] Y, int yo, int nb) {
         // kept free of the bias/ReLU epilogue and of branches: with more nodes C2 stops inlining the
         // Vector API calls of this 8-accumulator loop and boxes vectors, 50x slower
         for (int b = 0; b + 8 * L <= nb; b += 8 * L) {
-            int y = yo + b;
+            int y = yo + b, xc = xb + b;
             FloatVector a0 = FloatVector.fromArray(S, Y, y), a1 = FloatVector.fromArray(S, Y, y + L);
             FloatVector a2 = FloatVector.fromArray(S, Y, y + 2 * L), a3 = FloatVector.fromArray(S, Y, y + 3 * L);
             FloatVector a4 = FloatVector.fromArray(S, Y, y + 4 * L), a5 = FloatVector.fromArray(S, Y, y + 5 * L);
             FloatVector a6 = FloatVector.fromArray(S, Y, y + 6 * L), a7 = FloatVector.fromArray(S, Y, y + 7 * L);
             for (int e = e0; e < e1; e++) {
-                int xo = xb + idx[e] * ldx + b;
+                int xo = xc + off[e];
                 FloatVector w = FloatVector.broadcast(S, W[wb + e]);
                 a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
                 a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
@@ -74,7 +80,7 @@ final class SparseKernels {
     }
 
     /** Any batch: 8-vector chunks, then single vectors; the last vector's store keeps the padding. */
-    private static void rowAny(float[] W, int wb, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+    private static void rowAny(float[] W, int wb, int[] off, int e0, int e1, float[] X, int xb,
                                float[] Y, int yo, boolean init, Kernels.Cols c) {
         final int nb = c.nb;
         int b = 0;
@@ -90,7 +96,7 @@ final class SparseKernels {
                 a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = FloatVector.zero(S);
             }
             for (int e = e0; e < e1; e++) {
-                int xo = xb + idx[e] * ldx + b;
+                int xo = xb + off[e] + b;
                 FloatVector w = FloatVector.broadcast(S, W[wb + e]);
                 a0 = FloatVector.fromArray(S, X, xo).fma(w, a0);
                 a1 = FloatVector.fromArray(S, X, xo + L).fma(w, a1);
@@ -109,7 +115,7 @@ final class SparseKernels {
         for (; b < nb; b += L) {
             FloatVector a0 = init ? FloatVector.fromArray(S, Y, yo + b) : FloatVector.zero(S);
             for (int e = e0; e < e1; e++) {
-                a0 = FloatVector.fromArray(S, X, xb + idx[e] * ldx + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
+                a0 = FloatVector.fromArray(S, X, xb + off[e] + b).fma(FloatVector.broadcast(S, W[wb + e]), a0);
             }
             store(a0, Y, yo, b, c);
         }
@@ -119,27 +125,27 @@ final class SparseKernels {
     private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[64 * L]);
 
     /**
-     * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[idx[e]][b] for e in [e0, e1).
+     * Weight gradient of one sparse row: gw[wb+e] = sum_b G[go+b] * X[xb + off[e] + b] for e in [e0, e1).
      * When the batch is whole 64-sample chunks, the gradient row's chunk stays in 8 registers while
      * each edge reads one contiguous chunk of its input row (the forward's access pattern), and each
      * edge's lane sums carry over the chunks in a scratch vector; otherwise four edges at a time share
      * each load of the gradient row. Either way one fixed summation order for given batch and mask.
      */
-    static void sparseDots(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+    static void sparseDots(float[] G, int go, int[] off, int e0, int e1, float[] X, int xb,
                            float[] gw, int wb, Kernels.Cols c) {
         if (c.tail == null && c.nb % (8 * L) == 0 && c.nb > 0) {
             int n = e1 - e0;
             float[] part = PARTIALS.get();
             if (part.length < n * L) PARTIALS.set(part = new float[Math.max(n, 2 * part.length / L) * L]);
-            dotsChunks(G, go, idx, e0, n, X, xb, ldx, part, c.nb);
+            dotsChunks(G, go, off, e0, n, X, xb, part, c.nb);
             for (int k = 0; k < n; k++) gw[wb + e0 + k] = flush(FloatVector.fromArray(S, part, k * L).reduceLanes(VectorOperators.ADD));
         } else {
-            dotsAny(G, go, idx, e0, e1, X, xb, ldx, gw, wb, c);
+            dotsAny(G, go, off, e0, e1, X, xb, gw, wb, c);
         }
     }
 
-    /** part[k] (a vector) = lane sums over the batch of G row * X[idx[e0+k]] row, k < n; nb a multiple of 8 vectors. */
-    private static void dotsChunks(float[] G, int go, int[] idx, int e0, int n, float[] X, int xb, int ldx, float[] part, int nb) {
+    /** part[k] (a vector) = lane sums over the batch of G row * X row at xb + off[e0+k], k < n; nb a multiple of 8 vectors. */
+    private static void dotsChunks(float[] G, int go, int[] off, int e0, int n, float[] X, int xb, float[] part, int nb) {
         for (int b = 0; b + 8 * L <= nb; b += 8 * L) {
             int g = go + b;
             FloatVector g0 = FloatVector.fromArray(S, G, g), g1 = FloatVector.fromArray(S, G, g + L);
@@ -148,7 +154,7 @@ final class SparseKernels {
             FloatVector g6 = FloatVector.fromArray(S, G, g + 6 * L), g7 = FloatVector.fromArray(S, G, g + 7 * L);
             boolean first = b == 0;
             for (int k = 0; k < n; k++) {
-                int xo = xb + idx[e0 + k] * ldx + b;
+                int xo = xb + off[e0 + k] + b;
                 // two chains of four multiply-adds: an edge's chunk is a 16-cycle dependency, independent edges overlap
                 FloatVector p = FloatVector.fromArray(S, X, xo).mul(g0);
                 FloatVector q = FloatVector.fromArray(S, X, xo + L).mul(g1);
@@ -166,12 +172,12 @@ final class SparseKernels {
     }
 
     /** Any batch: four edges at a time share each load of the gradient row; the last vector is masked. */
-    private static void dotsAny(float[] G, int go, int[] idx, int e0, int e1, float[] X, int xb, int ldx,
+    private static void dotsAny(float[] G, int go, int[] off, int e0, int e1, float[] X, int xb,
                                 float[] gw, int wb, Kernels.Cols c) {
         final int nb = c.nb;
         int e = e0;
         for (; e + 4 <= e1; e += 4) {
-            int x0 = xb + idx[e] * ldx, x1 = xb + idx[e + 1] * ldx, x2 = xb + idx[e + 2] * ldx, x3 = xb + idx[e + 3] * ldx;
+            int x0 = xb + off[e], x1 = xb + off[e + 1], x2 = xb + off[e + 2], x3 = xb + off[e + 3];
             FloatVector a0, a1, a2, a3;
             a0 = a1 = a2 = a3 = FloatVector.zero(S);
             for (int b = 0; b < nb; b += L) {
@@ -186,6 +192,6 @@ final class SparseKernels {
             gw[wb + e + 2] = flush(a2.reduceLanes(VectorOperators.ADD));
             gw[wb + e + 3] = flush(a3.reduceLanes(VectorOperators.ADD));
         }
-        for (; e < e1; e++) gw[wb + e] = Kernels.dot(G, go, X, xb + idx[e] * ldx, c);
+        for (; e < e1; e++) gw[wb + e] = Kernels.dot(G, go, X, xb + off[e], c);
     }
 }

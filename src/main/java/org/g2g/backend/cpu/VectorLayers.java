@@ -37,7 +37,7 @@ final class VectorLayers {
         // inputs in group order: a block's rows are then contiguous, whatever the grouping
         float[] X = l.colIdentity ? CpuTensor.of(x) : permutedCopy(x, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
-        int[] kIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
+        int[] kIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spOff = p.edgeOffsets(l.colIdentity ? l.edgeCol : l.edgeColPos, ldx);
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -57,7 +57,7 @@ final class VectorLayers {
                     if (p.rowPanelEdges(rp) > 0) {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1);
-                            SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp], X, xb, ldx,
+                            SparseKernels.sparseRow(W, wo + l.edgeBase, spOff, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp], X, xb,
                                     Y, yb + l.rowOrder[r] * ldy, !first, c);
                         }
                         first = false;
@@ -66,7 +66,7 @@ final class VectorLayers {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1) + cp;
-                        SparseKernels.sparseRow(W, wo + l.edgeBase, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb, ldx,
+                        SparseKernels.sparseRow(W, wo + l.edgeBase, spOff, p.rowPanelPtr[q], p.rowPanelPtr[q + 1], X, xb,
                                 Y, yb + l.rowOrder[r] * ldy, !first, c);
                     }
                     first = false;
@@ -99,7 +99,7 @@ final class VectorLayers {
         // output gradients in group order: a block's rows are then contiguous, whatever the grouping
         float[] G = l.rowIdentity ? CpuTensor.of(dy) : permutedCopy(dy, l.rowOrder, work.g(p.out, ldg), c);
         int gb = l.rowIdentity ? CpuTensor.off(dy) : CpuTensor.ALIGN;
-        int[] kIdx = l.rowIdentity ? l.rowOrder : work.identity(p.out), spIdx = l.rowIdentity ? l.cscRow : l.cscRowPos;
+        int[] kIdx = l.rowIdentity ? l.rowOrder : work.identity(p.out), spOff = p.edgeOffsets(l.rowIdentity ? l.cscRow : l.cscRowPos, ldg);
         float[] wT = work.wT(l.edges);
         pool.run(t -> {
             int cpa = p.bwdSplit[t], cpb = p.bwdSplit[t + 1];
@@ -124,7 +124,7 @@ final class VectorLayers {
                     if (p.colPanelEdges(cp) > 0) {
                         for (int j = j0; j < j0 + nc; j++) {
                             int q = j * (p.nRp + 1);
-                            SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + p.nRp], G, gb, ldg,
+                            SparseKernels.sparseRow(wT, 0, spOff, p.colPanelPtr[q], p.colPanelPtr[q + p.nRp], G, gb,
                                     D, db + l.colOrder[j] * ldd, !first, c);
                         }
                         first = false;
@@ -133,7 +133,7 @@ final class VectorLayers {
                     if (p.tileEdges[rp * p.nCp + cp] == 0) continue;
                     for (int j = j0; j < j0 + nc; j++) {
                         int q = j * (p.nRp + 1) + rp;
-                        SparseKernels.sparseRow(wT, 0, spIdx, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb, ldg,
+                        SparseKernels.sparseRow(wT, 0, spOff, p.colPanelPtr[q], p.colPanelPtr[q + 1], G, gb,
                                 D, db + l.colOrder[j] * ldd, !first, c);
                     }
                     first = false;
@@ -162,7 +162,7 @@ final class VectorLayers {
         }
         float[] X = l.colIdentity ? CpuTensor.of(x) : permutedCopy(x, l.colOrder, work.x(p.in, ldx), c);
         int xb = l.colIdentity ? CpuTensor.off(x) : CpuTensor.ALIGN;
-        int[] cIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spIdx = l.colIdentity ? l.edgeCol : l.edgeColPos;
+        int[] cIdx = l.colIdentity ? l.colOrder : work.identity(p.in), spOff = p.edgeOffsets(l.colIdentity ? l.edgeCol : l.edgeColPos, ldx);
         pool.run(t -> {
             for (int rp = p.fwdSplit[t]; rp < p.fwdSplit[t + 1]; rp++) {
                 int r0 = p.rpStart[rp], nr = p.rpStart[rp + 1] - r0;
@@ -177,16 +177,16 @@ final class VectorLayers {
                     } else if (!p.wholeRows[rp]) {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
-                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
+                            SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spOff, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, GW, gwo + l.edgeBase, c);
                         }
                     }
                 }
                 if (p.wholeRows[rp]) {
                     for (int r = r0; r < r0 + nr; r++) {
                         int q = r * (p.nCp + 1);
-                        SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp],
-                                X, xb, ldx, GW, gwo + l.edgeBase, c);
+                        SparseKernels.sparseDots(G, gb0 + l.rowOrder[r] * ldg, spOff, p.rowPanelPtr[q], p.rowPanelPtr[q + p.nCp],
+                                X, xb, GW, gwo + l.edgeBase, c);
                     }
                 }
                 zeroBlockHoles(p, rp, GW, gwo);
@@ -236,7 +236,7 @@ final class VectorLayers {
                 }
             }
         });
-        int[] spIdx = l.edgeCol;
+        int[] spOff = p.edgeOffsets(l.edgeCol, ldx);
         // the product's k runs over the batch, which may exceed the widths
         int[] ident = work.identity(Math.max(batch, Math.max(p.out, p.in)));
         pool.run(t -> {
@@ -260,8 +260,8 @@ final class VectorLayers {
                     } else {
                         for (int r = r0; r < r0 + nr; r++) {
                             int q = r * (p.nCp + 1) + cp;
-                            SparseKernels.sparseDots(G, gpb + r * ldg, spIdx, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
-                                    X, xb, ldx, GW, gwo + l.edgeBase, c);
+                            SparseKernels.sparseDots(G, gpb + r * ldg, spOff, p.rowPanelPtr[q], p.rowPanelPtr[q + 1],
+                                    X, xb, GW, gwo + l.edgeBase, c);
                         }
                     }
                 }
