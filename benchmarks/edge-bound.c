@@ -14,7 +14,10 @@
  *   edges er D            one 1024x1024 Erdos-Renyi layer at density D
  *   ... fold              the same edges with every input row folded onto 16 rows (16 KiB, in L1):
  *                         not a layout a layer can have, the bound with no cache misses at all
- * Usage: edge-bound peak | edge-bound edges g2g|er P [fold]
+ *   grads g2g|er P        the weight gradient of the same edges, gw[e] = sum_b g[r][b] x[j][b]: the
+ *                         gradient row's 64-sample chunk in 8 registers, each edge's lane sums carried
+ *                         over the chunks in a scratch vector (SparseKernels.dotsChunks)
+ * Usage: edge-bound peak | edge-bound edges|grads g2g|er P [fold]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +92,28 @@ static void row(const float *w, const int *idx, int e0, int e1, const float *X, 
     }
 }
 
-static void edges(int g2g, double p, int fold) {
+/* part[k] (lanes) += g[b..b+63] . x[idx[e0+k]][b..b+63] over the chunks, then gw[e] = the lane sum: SparseKernels.dotsChunks */
+static void dots(const float *g, const int *idx, int e0, int e1, const float *X, v8 *part, float *gw) {
+    int n = e1 - e0;
+    for (int b = 0; b < BATCH; b += 64) {
+        const v8 *gr = (const v8 *) (g + b);
+        v8 g0 = gr[0], g1 = gr[1], g2 = gr[2], g3 = gr[3], g4 = gr[4], g5 = gr[5], g6 = gr[6], g7 = gr[7];
+        for (int k = 0; k < n; k++) {
+            const v8 *x = (const v8 *) (X + (size_t) idx[e0 + k] * BATCH + b);
+            v8 p = x[0] * g0, q = x[1] * g1;
+            p += x[2] * g2; q += x[3] * g3; p += x[4] * g4; q += x[5] * g5; p += x[6] * g6; q += x[7] * g7;
+            p += q;
+            part[k] = b == 0 ? p : part[k] + p;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        float s = 0;
+        for (int l = 0; l < 8; l++) s += part[k][l];
+        gw[e0 + k] = s;
+    }
+}
+
+static void edges(int g2g, double p, int fold, int grads) {
     int np = N / PANEL;
     int *ptr = malloc(sizeof(int) * ((size_t) N * np + 1));
     int *idx = malloc(sizeof(int) * (size_t) N * N);
@@ -109,11 +133,23 @@ static void edges(int g2g, double p, int fold) {
     }
     ptr[N * np] = (int) ne;
     int whole = ne < (long) WHOLE * N; /* CpuPlan.wholeRows, for a layer with one row panel kind */
+    float *gw = malloc(sizeof(float) * (size_t) (ne > 0 ? ne : 1));
+    v8 *part = aligned(sizeof(v8) * (size_t) N);
+    if (!gw) { fprintf(stderr, "edge-bound: out of memory\n"); exit(2); }
+    if (grads) for (size_t i = 0; i < (size_t) N * BATCH; i++) Y[i] = (float) (uniform() - 0.5); /* the output gradient */
     enum { CALLS = 60 };
     double t[CALLS];
     for (int call = -10; call < CALLS; call++) {
         double t0 = now();
-        if (whole) {
+        if (grads) {
+            if (whole) {
+                for (int r = 0; r < N; r++) dots(Y + (size_t) r * BATCH, idx, ptr[r * np], ptr[r * np + np], X, part, gw);
+            } else {
+                for (int rp = 0; rp < N; rp += PANEL)
+                    for (int q = 0; q < np; q++)
+                        for (int r = rp; r < rp + PANEL; r++) dots(Y + (size_t) r * BATCH, idx, ptr[r * np + q], ptr[r * np + q + 1], X, part, gw);
+            }
+        } else if (whole) {
             for (int r = 0; r < N; r++) row(w, idx, ptr[r * np], ptr[r * np + np], X, Y + (size_t) r * BATCH);
         } else {
             for (int rp = 0; rp < N; rp += PANEL)
@@ -123,6 +159,28 @@ static void edges(int g2g, double p, int fold) {
         if (call >= 0) t[call] = now() - t0;
     }
     qsort(t, CALLS, sizeof(double), cmp);
+    if (grads) {
+        double err = 0;
+        for (int r = 0; r < N; r++) {
+            for (int e = ptr[r * np]; e < ptr[r * np + np]; e++) {
+                double ref = 0, mag = 0;
+                for (int b = 0; b < BATCH; b++) {
+                    double t2 = (double) Y[(size_t) r * BATCH + b] * X[(size_t) idx[e] * BATCH + b];
+                    ref += t2; mag += t2 < 0 ? -t2 : t2;
+                }
+                double d = (gw[e] - ref) / (mag > 0 ? mag : 1);
+                if (d < 0) d = -d;
+                if (d > err) err = d;
+            }
+        }
+        if (err > 1e-5) { fprintf(stderr, "edge-bound: the gradient kernel disagrees with the scalar loop (relative error %.2g)\n", err); exit(1); }
+        double flop = 2.0 * ne * BATCH;
+        printf("edge weight gradient, %s %.3f: %ld edges (%s), batch %d: best %.3f ms = %.1f GFLOP/s, median %.3f ms = %.1f GFLOP/s\n",
+               g2g ? "g2g p'" : "er density", p, ne, whole ? "whole rows" : "panels of 128",
+               BATCH, t[0] * 1e3, flop / t[0] / 1e9, t[CALLS / 2] * 1e3, flop / t[CALLS / 2] / 1e9);
+        free(ptr); free(idx); free(w); free(X); free(Y); free(gw); free(part);
+        return;
+    }
     /* the kernel must compute the product, or its speed means nothing: one pass from zero against a
        scalar double loop over the same edges */
     memset(Y, 0, sizeof(float) * (size_t) N * BATCH);
@@ -145,17 +203,18 @@ static void edges(int g2g, double p, int fold) {
     printf("residual edges, %s %.3f%s: %ld edges (%s), batch %d: best %.3f ms = %.1f GFLOP/s, median %.3f ms = %.1f GFLOP/s\n",
            g2g ? "g2g p'" : "er density", p, fold ? ", inputs folded into L1" : "", ne, whole ? "whole rows" : "panels of 128",
            BATCH, t[0] * 1e3, flop / t[0] / 1e9, t[CALLS / 2] * 1e3, flop / t[CALLS / 2] / 1e9);
-    free(ptr); free(idx); free(w); free(X); free(Y);
+    free(ptr); free(idx); free(w); free(X); free(Y); free(gw); free(part);
 }
 
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "peak") == 0) { peak(); return 0; }
-    if (argc >= 4 && strcmp(argv[1], "edges") == 0 && (strcmp(argv[2], "g2g") == 0 || strcmp(argv[2], "er") == 0)) {
+    int grads = argc >= 2 && strcmp(argv[1], "grads") == 0;
+    if (argc >= 4 && (grads || strcmp(argv[1], "edges") == 0) && (strcmp(argv[2], "g2g") == 0 || strcmp(argv[2], "er") == 0)) {
         double p = atof(argv[3]);
         if (!(p > 0 && p <= 1)) { fprintf(stderr, "edge-bound: density %s is not in (0, 1]\n", argv[3]); return 2; }
-        edges(strcmp(argv[2], "g2g") == 0, p, argc >= 5 && strcmp(argv[4], "fold") == 0);
+        edges(strcmp(argv[2], "g2g") == 0, p, argc >= 5 && strcmp(argv[4], "fold") == 0, grads);
         return 0;
     }
-    fprintf(stderr, "usage: edge-bound peak | edge-bound edges g2g|er P [fold]\n");
+    fprintf(stderr, "usage: edge-bound peak | edge-bound edges|grads g2g|er P [fold]\n");
     return 2;
 }

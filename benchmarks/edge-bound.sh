@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What this CPU allows g2g's residual-edge kernels, measured in C without the JVM: the core's FMA
-# peak, the edge forward of the default G2G layer and of ER layers at the issue-13 densities with
+# peak, the edge forward (and weight gradient) of the default G2G layer and of ER layers at the issue-13 densities with
 # their inputs where a real layer has them (L2), the same edges with every input folded into L1
 # (not a layout a layer can have: the bound with no cache misses), and both cores at once.
 # Compare with the dense rate per core on the same machine:
@@ -38,7 +38,9 @@ echo "one core at a time:"
 "$bin" peak
 "$bin" edges g2g 0.15
 "$bin" edges g2g 0.15 fold
+"$bin" grads g2g 0.15
 for d in 0.10 0.05 0.02 0.01; do "$bin" edges er "$d"; done
+for d in 0.10 0.05; do "$bin" grads er "$d"; done
 if [[ "$(nproc)" -ge 2 ]]; then
   echo "two copies at once (one per core; each copy's own figure):"
   "$bin" peak > "$work/p1" & "$bin" peak > "$work/p2"; wait
