@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  * Edges name their input row by its element offset, the row's index times X's row stride
  * ({@link CpuPlan#edgeOffsets}), not by the index: with the index, the loop also carries the stride,
  * and C2, short of registers, reloads the stride, the weight offset and the loop bound from the stack
- * on every edge (one 1024-wide ER 0.10 layer's forward, one thread: about 9% slower;
- * docs/measurements-cpu-edges.md).
+ * on every edge (the forward's edge loop over a 1024-wide ER 0.10 layer, one thread: about 9% slower;
+ * a few percent of a whole layer's phase; docs/measurements-cpu-edges.md).
  *
  * Every edge reads one activation row (one load per multiply-add, nothing to share between edges
  * of a random mask), so these run at L2 speed, not at the FMA units' (single thread, one 1024x1024
@@ -35,8 +35,8 @@ final class SparseKernels {
 
     /**
      * One output row's edges inside one column panel: y[b] = (init ? y[b] : 0) + sum_e W[wb+e] * X[xb + off[e] + b]
-     * over e in [e0, e1), off[e] = (the edge's input row) x (X's row stride). A chunk of 8 vectors of the output row stays in registers while the edges are walked
-     * (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
+     * over e in [e0, e1), off[e] = (the edge's input row) x (X's row stride). A chunk of 8 vectors of the
+     * output row stays in registers while the edges are walked (one broadcast and 8 load+FMA pairs per edge). Called panel by panel, so the X rows one
      * panel's edges touch (128 rows x 256 bytes per chunk) stay in L2 across the panel's rows.
      * Same per-lane summation order (edges in order) on both paths, so the same numbers.
      */
