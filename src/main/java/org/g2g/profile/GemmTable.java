@@ -17,12 +17,24 @@ import java.util.Random;
  * OpenBLAS on the same shape in the same process (issue 13: at least 85% of OpenBLAS's rate).
  * Whole layers (and the patch encoder) run on the bench's backend and OpenBLAS with as many
  * threads; a single diagonal group block (out/G x in/G) runs on one thread each, as a block
- * does inside a G2G layer, where the workers take whole blocks. Median of repeated calls.
+ * does inside a G2G layer, where the workers take whole blocks. Each shape alternates ours and
+ * OpenBLAS over {@link #ROUNDS} rounds and reports the medians of the rounds' medians: timed one
+ * after the other only once, a shared machine that slowed between the two decided the verdict
+ * (2-core AMD EPYC, 2026-12-07: six rows under 85% in one table, none in another minutes later).
  */
 public final class GemmTable {
     private GemmTable() {}
 
     public static final double TARGET = 0.85;
+    /** Rounds of (ours, OpenBLAS) per shape, each taking 1/ROUNDS of the time budget. */
+    public static final int ROUNDS = 3;
+    /**
+     * Pause after the multi-threaded OpenBLAS yardstick before ours is timed: OpenBLAS's own threads
+     * spin for 2^28 cycles (GOTO_THREAD_TIMEOUT's default, about 0.1 s) after a call, and timed while
+     * they spin, our workers lose a core (whole-layer forwards came out at 25-69% of OpenBLAS's rate
+     * on the 2-core AMD EPYC until this pause, 87-103% with it).
+     */
+    static final long SETTLE_MS = 250;
 
     public record Row(String kind, int out, int in, int batch, String op, int threads, double ms, double blasMs) {
         public double gflops() { return 2.0 * out * in * batch / ms / 1e6; }
@@ -58,24 +70,42 @@ public final class GemmTable {
 
     private static List<Row> shape(String kind, int[] l, Backend be, int threads, double minSeconds, Random rng) {
         int out = l[0], in = l[1], batch = l[2];
-        // ours with OpenBLAS at one thread, as training runs it (the CPU backend's workers each call it single-threaded);
-        // left at the yardstick's count, every worker's call would fork threads of its own
-        BlasReference.threads(1);
-        LayerBench.Times t = LayerBench.time(be, Mask.dense(out, in), batch, minSeconds, rng);
-        double[] ours = {t.forwardMs(), t.inputGradMs(), t.weightGradMs()};
-        List<Row> rows = new ArrayList<>();
-        try {
-            BlasReference.threads(threads);
-            for (Op op : Op.values()) {
-                Runnable call = BlasReference.product(op, out, in, batch);
-                double blas = Timing.median(Timing.samplesMs(be, call, 2, minSeconds, 5, 2000));
-                rows.add(new Row(kind, out, in, batch, op.name().toLowerCase(Locale.ROOT).replace('_', '-'), threads,
-                        ours[op.ordinal()], blas));
-            }
-        } finally {
+        int nOps = Op.values().length;
+        double[][] ours = new double[nOps][ROUNDS], blas = new double[nOps][ROUNDS];
+        double seconds = minSeconds / ROUNDS;
+        for (int round = 0; round < ROUNDS; round++) {
+            // ours with OpenBLAS at one thread, as training runs it (the CPU backend's workers each call it single-threaded);
+            // left at the yardstick's count, every worker's call would fork threads of its own
             BlasReference.threads(1);
+            LayerBench.Times t = LayerBench.time(be, Mask.dense(out, in), batch, seconds, rng);
+            ours[0][round] = t.forwardMs();
+            ours[1][round] = t.inputGradMs();
+            ours[2][round] = t.weightGradMs();
+            try {
+                BlasReference.threads(threads);
+                for (Op op : Op.values()) {
+                    Runnable call = BlasReference.product(op, out, in, batch);
+                    blas[op.ordinal()][round] = Timing.median(Timing.samplesMs(be, call, 2, seconds, 5, 2000));
+                }
+            } finally {
+                BlasReference.threads(1);
+            }
+            if (threads > 1) settle(); // a one-thread yardstick leaves no threads spinning
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Op op : Op.values()) {
+            rows.add(new Row(kind, out, in, batch, op.name().toLowerCase(Locale.ROOT).replace('_', '-'), threads,
+                    Timing.median(ours[op.ordinal()]), Timing.median(blas[op.ordinal()])));
         }
         return rows;
+    }
+
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public static String text(List<Row> rows) {
