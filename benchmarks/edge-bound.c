@@ -113,6 +113,71 @@ static void dots(const float *g, const int *idx, int e0, int e1, const float *X,
     }
 }
 
+/* One layer's edges as CSR split by column panel, its operands, and which kernel runs on them. */
+typedef struct {
+    int np, whole, grads;
+    const int *ptr, *idx;
+    const float *w, *X;
+    float *Y, *gw; /* forward: Y the output; weight gradient: Y the output gradient, gw the result */
+    v8 *part;
+} Layer;
+
+/* Row r's edges [e0, e1) through the kernel being measured. */
+static void line(const Layer *L, int r, int e0, int e1) {
+    if (L->grads) dots(L->Y + (size_t) r * BATCH, L->idx, e0, e1, L->X, L->part, L->gw);
+    else row(L->w, L->idx, e0, e1, L->X, L->Y + (size_t) r * BATCH);
+}
+
+/* The whole layer, walked as CpuPlan walks it: row by row, or column panel by column panel within each row panel. */
+static void walk(const Layer *L) {
+    int np = L->np;
+    if (L->whole) {
+        for (int r = 0; r < N; r++) line(L, r, L->ptr[r * np], L->ptr[r * np + np]);
+    } else {
+        for (int rp = 0; rp < N; rp += PANEL)
+            for (int q = 0; q < np; q++)
+                for (int r = rp; r < rp + PANEL; r++) line(L, r, L->ptr[r * np + q], L->ptr[r * np + q + 1]);
+    }
+}
+
+/* Largest relative error of the forward against a scalar double loop, after one pass from zero. */
+static double forward_error(Layer *L) {
+    memset(L->Y, 0, sizeof(float) * (size_t) N * BATCH);
+    for (int r = 0; r < N; r++) row(L->w, L->idx, L->ptr[r * L->np], L->ptr[r * L->np + L->np], L->X, L->Y + (size_t) r * BATCH);
+    double err = 0;
+    for (int r = 0; r < N; r++) {
+        for (int b = 0; b < BATCH; b++) {
+            double ref = 0, mag = 0;
+            for (int e = L->ptr[r * L->np]; e < L->ptr[r * L->np + L->np]; e++) {
+                ref += (double) L->w[e] * L->X[(size_t) L->idx[e] * BATCH + b];
+                mag += (double) (L->w[e] < 0 ? -L->w[e] : L->w[e]);
+            }
+            double d = (L->Y[(size_t) r * BATCH + b] - ref) / (mag > 0 ? mag : 1);
+            if (d < 0) d = -d;
+            if (d > err) err = d;
+        }
+    }
+    return err;
+}
+
+/* Largest relative error of the weight gradient the timed walks left in gw against a scalar double loop. */
+static double gradient_error(const Layer *L) {
+    double err = 0;
+    for (int r = 0; r < N; r++) {
+        for (int e = L->ptr[r * L->np]; e < L->ptr[r * L->np + L->np]; e++) {
+            double ref = 0, mag = 0;
+            for (int b = 0; b < BATCH; b++) {
+                double t = (double) L->Y[(size_t) r * BATCH + b] * L->X[(size_t) L->idx[e] * BATCH + b];
+                ref += t; mag += t < 0 ? -t : t;
+            }
+            double d = (L->gw[e] - ref) / (mag > 0 ? mag : 1);
+            if (d < 0) d = -d;
+            if (d > err) err = d;
+        }
+    }
+    return err;
+}
+
 static void edges(int g2g, double p, int fold, int grads) {
     int np = N / PANEL;
     int *ptr = malloc(sizeof(int) * ((size_t) N * np + 1));
@@ -132,78 +197,29 @@ static void edges(int g2g, double p, int fold, int grads) {
         }
     }
     ptr[N * np] = (int) ne;
-    int whole = ne < (long) WHOLE * N; /* CpuPlan.wholeRows, for a layer with one row panel kind */
     float *gw = malloc(sizeof(float) * (size_t) (ne > 0 ? ne : 1));
-    v8 *part = aligned(sizeof(v8) * (size_t) N);
     if (!gw) { fprintf(stderr, "edge-bound: out of memory\n"); exit(2); }
     if (grads) for (size_t i = 0; i < (size_t) N * BATCH; i++) Y[i] = (float) (uniform() - 0.5); /* the output gradient */
+    Layer L = {np, ne < (long) WHOLE * N /* CpuPlan.wholeRows */, grads, ptr, idx, w, X, Y, gw, aligned(sizeof(v8) * (size_t) N)};
     enum { CALLS = 60 };
     double t[CALLS];
     for (int call = -10; call < CALLS; call++) {
         double t0 = now();
-        if (grads) {
-            if (whole) {
-                for (int r = 0; r < N; r++) dots(Y + (size_t) r * BATCH, idx, ptr[r * np], ptr[r * np + np], X, part, gw);
-            } else {
-                for (int rp = 0; rp < N; rp += PANEL)
-                    for (int q = 0; q < np; q++)
-                        for (int r = rp; r < rp + PANEL; r++) dots(Y + (size_t) r * BATCH, idx, ptr[r * np + q], ptr[r * np + q + 1], X, part, gw);
-            }
-        } else if (whole) {
-            for (int r = 0; r < N; r++) row(w, idx, ptr[r * np], ptr[r * np + np], X, Y + (size_t) r * BATCH);
-        } else {
-            for (int rp = 0; rp < N; rp += PANEL)
-                for (int q = 0; q < np; q++)
-                    for (int r = rp; r < rp + PANEL; r++) row(w, idx, ptr[r * np + q], ptr[r * np + q + 1], X, Y + (size_t) r * BATCH);
-        }
+        walk(&L);
         if (call >= 0) t[call] = now() - t0;
     }
     qsort(t, CALLS, sizeof(double), cmp);
-    if (grads) {
-        double err = 0;
-        for (int r = 0; r < N; r++) {
-            for (int e = ptr[r * np]; e < ptr[r * np + np]; e++) {
-                double ref = 0, mag = 0;
-                for (int b = 0; b < BATCH; b++) {
-                    double t2 = (double) Y[(size_t) r * BATCH + b] * X[(size_t) idx[e] * BATCH + b];
-                    ref += t2; mag += t2 < 0 ? -t2 : t2;
-                }
-                double d = (gw[e] - ref) / (mag > 0 ? mag : 1);
-                if (d < 0) d = -d;
-                if (d > err) err = d;
-            }
-        }
-        if (err > 1e-5) { fprintf(stderr, "edge-bound: the gradient kernel disagrees with the scalar loop (relative error %.2g)\n", err); exit(1); }
-        double flop = 2.0 * ne * BATCH;
-        printf("edge weight gradient, %s %.3f: %ld edges (%s), batch %d: best %.3f ms = %.1f GFLOP/s, median %.3f ms = %.1f GFLOP/s\n",
-               g2g ? "g2g p'" : "er density", p, ne, whole ? "whole rows" : "panels of 128",
-               BATCH, t[0] * 1e3, flop / t[0] / 1e9, t[CALLS / 2] * 1e3, flop / t[CALLS / 2] / 1e9);
-        free(ptr); free(idx); free(w); free(X); free(Y); free(gw); free(part);
-        return;
+    /* the kernel must compute the product, or its speed means nothing */
+    double err = grads ? gradient_error(&L) : forward_error(&L);
+    if (err > 1e-5) {
+        fprintf(stderr, "edge-bound: the %s kernel disagrees with the scalar loop (relative error %.2g)\n", grads ? "gradient" : "forward", err);
+        exit(1);
     }
-    /* the kernel must compute the product, or its speed means nothing: one pass from zero against a
-       scalar double loop over the same edges */
-    memset(Y, 0, sizeof(float) * (size_t) N * BATCH);
-    for (int r = 0; r < N; r++) row(w, idx, ptr[r * np], ptr[r * np + np], X, Y + (size_t) r * BATCH);
-    double err = 0;
-    for (int r = 0; r < N; r++) {
-        for (int b = 0; b < BATCH; b++) {
-            double ref = 0, mag = 0;
-            for (int e = ptr[r * np]; e < ptr[r * np + np]; e++) {
-                ref += (double) w[e] * X[(size_t) idx[e] * BATCH + b];
-                mag += (double) (w[e] < 0 ? -w[e] : w[e]);
-            }
-            double d = (Y[(size_t) r * BATCH + b] - ref) / (mag > 0 ? mag : 1);
-            if (d < 0) d = -d;
-            if (d > err) err = d;
-        }
-    }
-    if (err > 1e-5) { fprintf(stderr, "edge-bound: the kernel disagrees with the scalar loop (relative error %.2g)\n", err); exit(1); }
     double flop = 2.0 * ne * BATCH;
-    printf("residual edges, %s %.3f%s: %ld edges (%s), batch %d: best %.3f ms = %.1f GFLOP/s, median %.3f ms = %.1f GFLOP/s\n",
-           g2g ? "g2g p'" : "er density", p, fold ? ", inputs folded into L1" : "", ne, whole ? "whole rows" : "panels of 128",
-           BATCH, t[0] * 1e3, flop / t[0] / 1e9, t[CALLS / 2] * 1e3, flop / t[CALLS / 2] / 1e9);
-    free(ptr); free(idx); free(w); free(X); free(Y); free(gw); free(part);
+    printf("%s, %s %.3f%s: %ld edges (%s), batch %d: best %.3f ms = %.1f GFLOP/s, median %.3f ms = %.1f GFLOP/s\n",
+           grads ? "edge weight gradient" : "residual edges", g2g ? "g2g p'" : "er density", p, fold ? ", inputs folded into L1" : "",
+           ne, L.whole ? "whole rows" : "panels of 128", BATCH, t[0] * 1e3, flop / t[0] / 1e9, t[CALLS / 2] * 1e3, flop / t[CALLS / 2] / 1e9);
+    free(ptr); free(idx); free(w); free(X); free(Y); free(gw); free(L.part);
 }
 
 int main(int argc, char **argv) {
